@@ -1,0 +1,26 @@
+# Muckwatch — common tasks. `make demo` is the one-command demo.
+SHELL := /bin/bash
+
+.PHONY: deps build release test demo bench clean-demo
+
+deps:
+	Deploy/setup-deps.sh
+
+build: deps
+	swift build
+
+release: deps
+	swift build -c release
+
+test: deps
+	swift build --build-tests
+	swift test --skip-build
+
+demo: release
+	Deploy/demo.sh
+
+bench: release
+	.build/release/muckwatch bench
+
+clean-demo:
+	rm -rf ./var/demo

@@ -1,0 +1,90 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Muckwatch",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "muckwatchd", targets: ["muckwatchd"]),
+        .executable(name: "muckwatch", targets: ["muckwatch"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // libmosquitto, seen from Swift.
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
+        ),
+        // Domain model, payload decoding, rules and incident merging: pure, no I/O.
+        .target(
+            name: "MuckwatchCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The configuration file: parsing, defaults and validation.
+        .target(
+            name: "MuckwatchConfig",
+            dependencies: [
+                "MuckwatchCore", "Yams",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // SQLite store (GRDB) and the alert log: everything the pipeline persists.
+        .target(
+            name: "MuckwatchStore",
+            dependencies: [
+                "MuckwatchCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // MQTT over libmosquitto: subscribe and publish.
+        .target(
+            name: "MuckwatchIngest",
+            dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]
+        ),
+        // The daemon's services wired together: ingest → store → pipeline → outputs.
+        .target(
+            name: "MuckwatchDaemon",
+            dependencies: [
+                "MuckwatchCore", "MuckwatchConfig", "MuckwatchStore", "MuckwatchIngest",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "muckwatchd",
+            dependencies: [
+                "MuckwatchDaemon", "MuckwatchConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "muckwatch",
+            dependencies: [
+                "MuckwatchCore", "MuckwatchConfig", "MuckwatchStore", "MuckwatchIngest",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "MuckwatchCoreTests", dependencies: ["MuckwatchCore", "MuckwatchConfig"]),
+        .testTarget(name: "MuckwatchStoreTests", dependencies: ["MuckwatchCore", "MuckwatchStore"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "MuckwatchCore", "MuckwatchStore", "MuckwatchIngest",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,138 @@
+import Crypto
+
+/// One MQTT message as it was accepted into the whole-process record.
+public struct InboxMessage: Sendable, Equatable {
+    public var id: Int64
+    public var topic: String
+    public var payload: [UInt8]
+    public var arrivedAt: Instant
+    /// SHA-256 of the payload bytes exactly as received.
+    public var sha256: String
+
+    public init(id: Int64, topic: String, payload: [UInt8], arrivedAt: Instant, sha256: String? = nil) {
+        self.id = id
+        self.topic = topic
+        self.payload = payload
+        self.arrivedAt = arrivedAt
+        self.sha256 = sha256 ?? Digest.sha256Hex(payload)
+    }
+}
+
+public enum Digest {
+    public static func sha256Hex(_ bytes: some Sequence<UInt8>) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Array(bytes))
+        return hex(hasher.finalize())
+    }
+
+    public static func sha256Hex(_ text: String) -> String { sha256Hex(Array(text.utf8)) }
+
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    static func hex(_ digest: some Sequence<UInt8>) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for b in digest {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+public enum CoverState: String, Sendable, CaseIterable { case closed, open, unknown }
+public enum LoadState: String, Sendable, CaseIterable { case empty, partial, full, unknown }
+public enum BodyState: String, Sendable, CaseIterable { case down, raised, unknown }
+public enum Switch: String, Sendable, CaseIterable { case on, off, unknown }
+
+public struct TruckTelemetry: Sendable, Equatable {
+    public var device: String
+    public var ts: Instant
+    public var plate: String?
+    public var lat: Double
+    public var lon: Double
+    public var speedKmh: Double?
+    public var headingDeg: Double?
+    public var cover: CoverState
+    public var load: LoadState
+    public var loadKg: Double?
+    public var body: BodyState
+    public var seq: Int64?
+}
+
+public struct FumeReading: Sendable, Equatable {
+    public var monitor: String
+    public var ts: Instant
+    public var concMgM3: Double
+    public var fan: Switch
+    public var purifier: Switch
+    public var flowM3H: Double?
+}
+
+public enum SiteEventType: String, Sendable, CaseIterable {
+    case uncoveredLoad = "uncovered_load"
+    case spill
+    case muckTruck = "muck_truck"
+    case unwashedExit = "unwashed_exit"
+    case bareSoil = "bare_soil"
+    case sprinklerOff = "sprinkler_off"
+}
+
+public enum SourceKind: String, Sendable { case camera, drone }
+
+/// An AI detection reported by a site camera or a drone (§4.3).
+public struct SiteEvent: Sendable, Equatable {
+    public var sourceKind: SourceKind
+    public var source: String
+    public var eventId: String?
+    public var ts: Instant
+    public var type: SiteEventType
+    public var plate: String?
+    public var confidence: Double?
+    public var lat: Double?
+    public var lon: Double?
+    public var clipURL: String?
+    public var clipOffsetS: Double?
+}
+
+public struct DroneTelemetry: Sendable, Equatable {
+    public var drone: String
+    public var ts: Instant
+    public var lat: Double
+    public var lon: Double
+    public var altM: Double?
+    public var headingDeg: Double?
+}
+
+/// A decoded message.
+public enum Record: Sendable, Equatable {
+    case truck(TruckTelemetry)
+    case fume(FumeReading)
+    case event(SiteEvent)
+    case drone(DroneTelemetry)
+
+    public var ts: Instant {
+        switch self {
+        case .truck(let r): r.ts
+        case .fume(let r): r.ts
+        case .event(let r): r.ts
+        case .drone(let r): r.ts
+        }
+    }
+
+    /// The key under which `muckwatch stats` counts it.
+    public var kind: String {
+        switch self {
+        case .truck: "truck"
+        case .fume: "fume"
+        case .event(let e): e.sourceKind == .camera ? "camera_event" : "drone_event"
+        case .drone: "drone"
+        }
+    }
+}
+
+/// A message as decoded, with the message it came from.
+public struct DecodedMessage: Sendable, Equatable {
+    public var message: InboxMessage
+    public var record: Record
+}

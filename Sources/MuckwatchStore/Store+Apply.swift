@@ -1,0 +1,116 @@
+import Foundation
+import GRDB
+import MuckwatchCore
+
+extension Store {
+    static let actor = "muckwatchd"
+
+    /// Writes a batch's outcome; returns the stored alerts.
+    static func apply(_ o: BatchOutcome, clock: Instant?, _ db: Database) throws -> [StoredAlert] {
+        for d in o.decoded { try insert(d, db) }
+        for (m, failure) in o.deadLetters {
+            try db.cachedStatement(sql: """
+                INSERT INTO dead_letters (inbox_id, topic, payload, arrived_at, reason, detail) VALUES (?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [m.id, m.topic, Data(m.payload), m.arrivedAt.millis, failure.reason.rawValue, failure.detail])
+        }
+        for m in o.duplicateEvents {
+            try db.execute(sql: """
+                INSERT INTO duplicates (kind, topic, sha256, inbox_id, arrived_at) VALUES ('event_id', ?, ?, ?, ?)
+                """, arguments: [m.topic, m.sha256, m.id, m.arrivedAt.millis])
+        }
+        for c in o.openedCases {
+            try db.execute(sql: """
+                INSERT INTO cases (case_id, rule, severity, status, legal_basis, subject_kind, subject_id, plate, company,
+                  lat, lon, first_seen, last_seen, created_at, verify_by, suggested_action, prior_incidents, summary)
+                VALUES (?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [c.id, c.rule, c.severity.rawValue, c.legalBasis, c.subject.kind, c.subject.id,
+                                 c.subject.plate, c.subject.company, c.lat, c.lon, c.firstSeen.millis, c.lastSeen.millis,
+                                 c.createdAt.millis, c.verifyBy.millis, c.suggestedAction.rawValue, c.priorIncidents, c.summary])
+            try db.execute(sql: """
+                INSERT INTO case_status_history (case_id, status, actor, at, note) VALUES (?, 'draft', ?, ?, 'opened by rule ' || ?)
+                """, arguments: [c.id, actor, c.createdAt.millis, c.rule])
+        }
+        if !o.evidence.isEmpty {
+            var prev = try String.fetchOne(db, sql: "SELECT chain_hash FROM evidence ORDER BY id DESC LIMIT 1") ?? ""
+            for e in o.evidence {
+                let r = e.evidence
+                let chain = Digest.sha256Hex([prev, e.caseId, r.kind, r.source, String(r.ts.millis), r.sha256,
+                                              String(r.inboxId), r.clipURL ?? "", r.frameOffsetS.map { "\($0)" } ?? ""]
+                    .joined(separator: "|"))
+                try db.cachedStatement(sql: """
+                    INSERT INTO evidence (case_id, kind, source, ts, sha256, inbox_id, clip_url, frame_offset_s, prev_hash, chain_hash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """).execute(arguments: [e.caseId, r.kind, r.source, r.ts.millis, r.sha256, r.inboxId,
+                                             r.clipURL, r.frameOffsetS, prev, chain])
+                try db.cachedStatement(sql: "UPDATE cases SET last_seen = max(last_seen, ?) WHERE case_id = ?")
+                    .execute(arguments: [e.lastSeen.millis, e.caseId])
+                prev = chain
+            }
+        }
+        var stored: [StoredAlert] = []
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        for a in o.alerts {
+            let line = String(decoding: try encoder.encode(a), as: UTF8.self)
+            try db.execute(sql: "INSERT INTO alerts (alert_id, case_id, rule, severity, ts, line) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [a.alertId, a.caseId, a.rule, a.severity.rawValue, a.ts, line])
+            stored.append(StoredAlert(alertId: a.alertId, line: line))
+        }
+        if let last = o.lastInboxId {
+            try setState("last_inbox_id", last, db)
+        }
+        if let clock { try setState("clock_ms", clock.millis, db) }
+        return stored
+    }
+
+    private static func setState(_ key: String, _ value: Int64, _ db: Database) throws {
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO pipeline_state (key, value) VALUES (?, ?)")
+            .execute(arguments: [key, value])
+    }
+
+    private static func insert(_ d: DecodedMessage, _ db: Database) throws {
+        let id = d.message.id
+        switch d.record {
+        case .truck(let t):
+            try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO truck_telemetry (inbox_id, device, ts, plate, lat, lon, speed_kmh, heading_deg,
+                  cover, load, load_kg, body, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [id, t.device, t.ts.millis, t.plate, t.lat, t.lon, t.speedKmh, t.headingDeg,
+                                         t.cover.rawValue, t.load.rawValue, t.loadKg, t.body.rawValue, t.seq])
+        case .fume(let f):
+            try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO fume_readings (inbox_id, monitor, ts, conc_mg_m3, fan, purifier, flow_m3_h)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [id, f.monitor, f.ts.millis, f.concMgM3, f.fan.rawValue, f.purifier.rawValue, f.flowM3H])
+        case .event(let e):
+            try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO site_events (inbox_id, source_kind, source, event_id, ts, type, plate, confidence,
+                  lat, lon, clip_url, clip_offset_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [id, e.sourceKind.rawValue, e.source, e.eventId, e.ts.millis, e.type.rawValue,
+                                         e.plate, e.confidence, e.lat, e.lon, e.clipURL, e.clipOffsetS])
+        case .drone(let r):
+            try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO drone_telemetry (inbox_id, drone, ts, lat, lon, alt_m, heading_deg)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [id, r.drone, r.ts.millis, r.lat, r.lon, r.altM, r.headingDeg])
+        }
+    }
+
+    /// Alerts committed but not yet written to the alert log (a crash between
+    /// the two), oldest first.
+    public func unloggedAlerts() throws -> [StoredAlert] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT alert_id, line FROM alerts WHERE logged = 0 ORDER BY rowid")
+                .map { StoredAlert(alertId: $0[0], line: $0[1]) }
+        }
+    }
+
+    public func markLogged(_ alerts: [StoredAlert]) throws {
+        guard !alerts.isEmpty else { return }
+        try pool.write { db in
+            for a in alerts {
+                try db.cachedStatement(sql: "UPDATE alerts SET logged = 1 WHERE alert_id = ?").execute(arguments: [a.alertId])
+            }
+        }
+    }
+}

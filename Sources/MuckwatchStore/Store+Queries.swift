@@ -1,0 +1,155 @@
+import Foundation
+import GRDB
+import MuckwatchCore
+
+/// `muckwatch stats` (§7.4). Keys are part of the CLI's contract.
+public struct StoreStats: Sendable, Codable, Equatable {
+    public var messages: Int
+    public var duplicates: Int
+    public var records: [String: Int]
+    public var deadLetters: [String: Int]
+    public var alerts: [String: Int]
+    public var cases: [String: Int]
+    /// Inbox messages not yet through the pipeline.
+    public var pending: Int
+
+    enum CodingKeys: String, CodingKey {
+        case messages, duplicates, records, deadLetters = "dead_letters", alerts, cases, pending
+    }
+}
+
+/// A case as the CLI shows it, times already rendered.
+public struct CaseRecord: Sendable, Codable, Equatable {
+    public struct Party: Sendable, Codable, Equatable {
+        public var kind: String
+        public var id: String
+        public var plate: String?
+        public var company: String?
+    }
+
+    public struct Evidence: Sendable, Codable, Equatable {
+        public var kind: String
+        public var source: String
+        public var ts: String
+        public var sha256: String
+        public var inboxId: Int64
+        public var clipURL: String?
+        public var frameOffsetS: Double?
+        public var chainHash: String
+
+        enum CodingKeys: String, CodingKey {
+            case kind, source, ts, sha256, inboxId = "inbox_id", clipURL = "clip_url"
+            case frameOffsetS = "frame_offset_s", chainHash = "chain_hash"
+        }
+    }
+
+    public struct StatusChange: Sendable, Codable, Equatable {
+        public var status: String
+        public var by: String
+        public var at: String
+        public var note: String?
+    }
+
+    public var id: String
+    public var status: String
+    public var violation: String
+    public var severity: String
+    public var legalBasis: String?
+    public var suspectedParty: Party
+    public var candidates: [Party]
+    public var lat: Double?
+    public var lon: Double?
+    public var firstSeen: String
+    public var lastSeen: String
+    public var createdAt: String
+    public var verifyBy: String
+    public var suggestedAction: String
+    public var priorIncidents: Int
+    public var summary: String
+    public var evidenceCount: Int
+    public var evidence: [Evidence]?
+    public var history: [StatusChange]?
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, violation, severity, legalBasis = "legal_basis", suspectedParty = "suspected_party"
+        case candidates, lat, lon, firstSeen = "first_seen", lastSeen = "last_seen", createdAt = "created_at"
+        case verifyBy = "verify_by", suggestedAction = "suggested_action", priorIncidents = "prior_incidents"
+        case summary, evidenceCount = "evidence_count", evidence, history
+    }
+}
+
+extension Store {
+    public func stats() throws -> StoreStats {
+        try pool.read { db in
+            func counts(_ sql: String) throws -> [String: Int] {
+                var out: [String: Int] = [:]
+                for row in try Row.fetchAll(db, sql: sql) { out[row[0]] = row[1] }
+                return out
+            }
+            var records = try counts("""
+                SELECT CASE source_kind WHEN 'camera' THEN 'camera_event' ELSE 'drone_event' END, COUNT(*)
+                FROM site_events GROUP BY source_kind
+                """)
+            for (kind, table) in [("truck", "truck_telemetry"), ("fume", "fume_readings"), ("drone", "drone_telemetry")] {
+                let n = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
+                if n > 0 { records[kind] = n }
+            }
+            let messages = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox") ?? 0
+            let last = try Self.lastProcessed(db)
+            return StoreStats(
+                messages: messages,
+                duplicates: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM duplicates") ?? 0,
+                records: records,
+                deadLetters: try counts("SELECT reason, COUNT(*) FROM dead_letters GROUP BY reason"),
+                alerts: try counts("SELECT rule, COUNT(*) FROM alerts GROUP BY rule"),
+                cases: try counts("SELECT status, COUNT(*) FROM cases GROUP BY status"),
+                pending: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox WHERE id > ?", arguments: [last]) ?? 0)
+        }
+    }
+
+    /// Cases, newest first, without their evidence.
+    public func cases(utcOffsetSeconds: Int, status: String? = nil) throws -> [CaseRecord] {
+        try pool.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT c.*, (SELECT COUNT(*) FROM evidence e WHERE e.case_id = c.case_id) AS evidence_count
+                FROM cases c WHERE (?1 IS NULL OR status = ?1) ORDER BY created_at DESC, case_id DESC
+                """, arguments: [status])
+            return rows.map { Self.caseRecord($0, utcOffsetSeconds) }
+        }
+    }
+
+    /// One case with its evidence and status history; nil if there is none.
+    public func caseDetail(id: String, utcOffsetSeconds: Int) throws -> CaseRecord? {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT c.*, (SELECT COUNT(*) FROM evidence e WHERE e.case_id = c.case_id) AS evidence_count
+                FROM cases c WHERE case_id = ?
+                """, arguments: [id]) else { return nil }
+            var record = Self.caseRecord(row, utcOffsetSeconds)
+            let time = { (ms: Int64) in RFC3339.format(Instant(millis: ms), offsetSeconds: utcOffsetSeconds) }
+            record.evidence = try Row.fetchAll(db, sql: "SELECT * FROM evidence WHERE case_id = ? ORDER BY id", arguments: [id])
+                .map { e in
+                    CaseRecord.Evidence(kind: e["kind"], source: e["source"], ts: time(e["ts"]), sha256: e["sha256"],
+                                        inboxId: e["inbox_id"], clipURL: e["clip_url"], frameOffsetS: e["frame_offset_s"],
+                                        chainHash: e["chain_hash"])
+                }
+            record.history = try Row.fetchAll(db, sql: "SELECT * FROM case_status_history WHERE case_id = ? ORDER BY id",
+                                              arguments: [id])
+                .map { h in CaseRecord.StatusChange(status: h["status"], by: h["actor"], at: time(h["at"]), note: h["note"]) }
+            return record
+        }
+    }
+
+    private static func caseRecord(_ row: Row, _ offset: Int) -> CaseRecord {
+        let time = { (ms: Int64) in RFC3339.format(Instant(millis: ms), offsetSeconds: offset) }
+        return CaseRecord(
+            id: row["case_id"], status: row["status"], violation: row["rule"], severity: row["severity"],
+            legalBasis: row["legal_basis"],
+            suspectedParty: .init(kind: row["subject_kind"], id: row["subject_id"], plate: row["plate"], company: row["company"]),
+            candidates: [], lat: row["lat"], lon: row["lon"],
+            firstSeen: time(row["first_seen"]), lastSeen: time(row["last_seen"]), createdAt: time(row["created_at"]),
+            verifyBy: time(row["verify_by"]), suggestedAction: row["suggested_action"],
+            priorIncidents: row["prior_incidents"], summary: row["summary"], evidenceCount: row["evidence_count"],
+            evidence: nil, history: nil)
+    }
+}

@@ -1,0 +1,104 @@
+import GRDB
+
+extension Store {
+    /// Migrations run in order at every open; each runs once per file.
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            // Whole-process record (§7.3): every message as received, kept as-is.
+            try db.execute(sql: """
+                CREATE TABLE inbox (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  topic TEXT NOT NULL,
+                  payload BLOB NOT NULL,
+                  sha256 TEXT NOT NULL,
+                  arrived_at INTEGER NOT NULL,
+                  qos INTEGER NOT NULL,
+                  retain INTEGER NOT NULL,
+                  UNIQUE (topic, sha256)
+                );
+                CREATE TABLE duplicates (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  kind TEXT NOT NULL,              -- 'redelivery' | 'event_id'
+                  topic TEXT NOT NULL,
+                  sha256 TEXT NOT NULL,
+                  inbox_id INTEGER NOT NULL,
+                  arrived_at INTEGER NOT NULL
+                );
+                CREATE TABLE pipeline_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+
+                CREATE TABLE truck_telemetry (
+                  inbox_id INTEGER PRIMARY KEY REFERENCES inbox(id),
+                  device TEXT NOT NULL, ts INTEGER NOT NULL, plate TEXT,
+                  lat REAL NOT NULL, lon REAL NOT NULL, speed_kmh REAL, heading_deg REAL,
+                  cover TEXT NOT NULL, load TEXT NOT NULL, load_kg REAL, body TEXT NOT NULL, seq INTEGER
+                );
+                CREATE INDEX truck_telemetry_device_ts ON truck_telemetry (device, ts);
+                CREATE TABLE fume_readings (
+                  inbox_id INTEGER PRIMARY KEY REFERENCES inbox(id),
+                  monitor TEXT NOT NULL, ts INTEGER NOT NULL, conc_mg_m3 REAL NOT NULL,
+                  fan TEXT NOT NULL, purifier TEXT NOT NULL, flow_m3_h REAL
+                );
+                CREATE INDEX fume_readings_monitor_ts ON fume_readings (monitor, ts);
+                CREATE TABLE site_events (
+                  inbox_id INTEGER PRIMARY KEY REFERENCES inbox(id),
+                  source_kind TEXT NOT NULL, source TEXT NOT NULL, event_id TEXT,
+                  ts INTEGER NOT NULL, type TEXT NOT NULL, plate TEXT, confidence REAL,
+                  lat REAL, lon REAL, clip_url TEXT, clip_offset_s REAL,
+                  UNIQUE (source_kind, source, event_id)
+                );
+                CREATE TABLE drone_telemetry (
+                  inbox_id INTEGER PRIMARY KEY REFERENCES inbox(id),
+                  drone TEXT NOT NULL, ts INTEGER NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,
+                  alt_m REAL, heading_deg REAL
+                );
+                CREATE TABLE dead_letters (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  inbox_id INTEGER NOT NULL UNIQUE REFERENCES inbox(id),
+                  topic TEXT NOT NULL,
+                  payload BLOB NOT NULL,
+                  arrived_at INTEGER NOT NULL,
+                  reason TEXT NOT NULL,
+                  detail TEXT NOT NULL
+                );
+
+                CREATE TABLE cases (
+                  case_id TEXT PRIMARY KEY,
+                  rule TEXT NOT NULL, severity TEXT NOT NULL, status TEXT NOT NULL,
+                  legal_basis TEXT,
+                  subject_kind TEXT NOT NULL, subject_id TEXT NOT NULL, plate TEXT, company TEXT,
+                  lat REAL, lon REAL,
+                  first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+                  created_at INTEGER NOT NULL, verify_by INTEGER NOT NULL,
+                  suggested_action TEXT NOT NULL, prior_incidents INTEGER NOT NULL,
+                  summary TEXT NOT NULL
+                );
+                CREATE INDEX cases_subject ON cases (subject_kind, subject_id, rule);
+                CREATE TABLE case_status_history (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  case_id TEXT NOT NULL REFERENCES cases(case_id),
+                  status TEXT NOT NULL, actor TEXT NOT NULL, at INTEGER NOT NULL, note TEXT
+                );
+                -- Evidence rows form a hash chain: each chain_hash covers the row
+                -- and the previous row's chain_hash.
+                CREATE TABLE evidence (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  case_id TEXT NOT NULL REFERENCES cases(case_id),
+                  kind TEXT NOT NULL, source TEXT NOT NULL, ts INTEGER NOT NULL,
+                  sha256 TEXT NOT NULL, inbox_id INTEGER NOT NULL REFERENCES inbox(id),
+                  clip_url TEXT, frame_offset_s REAL,
+                  prev_hash TEXT NOT NULL, chain_hash TEXT NOT NULL
+                );
+                CREATE INDEX evidence_case ON evidence (case_id);
+                CREATE TABLE alerts (
+                  alert_id TEXT PRIMARY KEY,
+                  case_id TEXT NOT NULL REFERENCES cases(case_id),
+                  rule TEXT NOT NULL, severity TEXT NOT NULL, ts TEXT NOT NULL,
+                  line TEXT NOT NULL,
+                  logged INTEGER NOT NULL DEFAULT 0
+                );
+                """)
+        }
+        return m
+    }
+}

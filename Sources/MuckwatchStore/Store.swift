@@ -1,0 +1,172 @@
+// MuckwatchStore owns everything the pipeline persists: the SQLite store
+// (whole-process inbox, decoded records, dead letters, alerts, draft cases,
+// evidence) and the alert log file. It is the only module that speaks SQL.
+import Foundation
+import GRDB
+import MuckwatchCore
+
+/// A failure of the store, with what was being done.
+public struct StoreError: Error, CustomStringConvertible {
+    public var action: String
+    public var underlying: Error
+
+    public var description: String {
+        if let db = underlying as? DatabaseError {
+            return "\(action): \(db.message ?? "SQLite error \(db.resultCode.rawValue)")"
+        }
+        return "\(action): \(underlying)"
+    }
+}
+
+/// The SQLite store. Thread-safe: the MQTT thread accepts messages while the
+/// pipeline processes them; GRDB serialises the writes.
+public final class Store: Sendable {
+    let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) and migrates the store.
+    public init(path: String) throws {
+        self.path = path
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty {
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            } catch {
+                throw StoreError(action: "cannot create the store's folder \(dir)", underlying: error)
+            }
+        }
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            // WAL + NORMAL: a commit survives a crash of this process (the
+            // guarantee QoS 1 acknowledgement needs); see README on power loss.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw StoreError(action: "cannot open the store \(path)", underlying: error)
+        }
+    }
+
+    // MARK: Inbox
+
+    public enum Accepted: Sendable, Equatable {
+        /// Stored under this inbox id.
+        case new(Int64)
+        /// The same topic and bytes were stored before (a redelivery).
+        case duplicate(of: Int64)
+    }
+
+    /// Durably records one received message. Returns only after the commit, so
+    /// the caller may then let the broker consider it delivered.
+    public func accept(topic: String, payload: [UInt8], qos: Int, retain: Bool, arrivedAt: Instant) throws -> Accepted {
+        let hash = Digest.sha256Hex(payload)
+        return try pool.writeWithoutTransaction { db in
+            let insert = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO inbox (topic, payload, sha256, arrived_at, qos, retain)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """)
+            try insert.execute(arguments: [topic, Data(payload), hash, arrivedAt.millis, qos, retain])
+            if db.changesCount == 1 { return .new(db.lastInsertedRowID) }
+            let original = try Int64.fetchOne(
+                db, sql: "SELECT id FROM inbox WHERE topic = ? AND sha256 = ?", arguments: [topic, hash]) ?? 0
+            try db.execute(
+                sql: "INSERT INTO duplicates (kind, topic, sha256, inbox_id, arrived_at) VALUES ('redelivery', ?, ?, ?, ?)",
+                arguments: [topic, hash, original, arrivedAt.millis])
+            return .duplicate(of: original)
+        }
+    }
+
+    /// Inbox messages the pipeline has not processed yet, oldest first.
+    public func unprocessed(limit: Int) throws -> [InboxMessage] {
+        try pool.read { db in try Self.fetchUnprocessed(db, limit: limit) }
+    }
+
+    static func fetchUnprocessed(_ db: Database, limit: Int) throws -> [InboxMessage] {
+        let after = try lastProcessed(db)
+        return try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT id, topic, payload, sha256, arrived_at FROM inbox WHERE id > ? ORDER BY id LIMIT ?"),
+            arguments: [after, limit]
+        ).map { row in
+            InboxMessage(id: row[0], topic: row[1], payload: [UInt8](row[2] as Data),
+                         arrivedAt: Instant(millis: row[4]), sha256: row[3])
+        }
+    }
+
+    static func lastProcessed(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT value FROM pipeline_state WHERE key = 'last_inbox_id'") ?? 0
+    }
+
+    // MARK: Pipeline
+
+    /// Rebuilds a pipeline from the store: open incidents, case numbering and
+    /// each party's recent history continue where the last run stopped.
+    public func restorePipeline(settings: PipelineSettings) throws -> Pipeline {
+        try pool.read { db in
+            let clock = try Int64.fetchOne(db, sql: "SELECT value FROM pipeline_state WHERE key = 'clock_ms'")
+                .map(Instant.init(millis:))
+            var open: [String: OpenIncident] = [:]
+            var numbers: [String: Int] = [:]
+            var history: [String: [Instant]] = [:]
+            let horizon = (clock ?? Instant(millis: 0)).adding(seconds: -settings.incidents.historyDays * 86_400)
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT case_id, rule, subject_kind, subject_id, first_seen, last_seen FROM cases ORDER BY case_id
+                """)
+            for row in rows {
+                let caseId: String = row[0]
+                let subject = Subject(kind: row[2], id: row[3])
+                let lastSeen = Instant(millis: row[5])
+                let key = IncidentBook.key(rule: row[1], subject: subject)
+                if lastSeen >= (open[key]?.lastSeen ?? Instant(millis: .min)) {
+                    open[key] = OpenIncident(caseId: caseId, lastSeen: lastSeen)
+                }
+                let parts = caseId.split(separator: "-")
+                if parts.count == 3, let n = Int(parts[2]) {
+                    numbers[String(parts[1])] = max(numbers[String(parts[1])] ?? 0, n)
+                }
+                let firstSeen = Instant(millis: row[4])
+                if firstSeen >= horizon { history[IncidentBook.party(subject), default: []].append(firstSeen) }
+            }
+            let book = IncidentBook(settings: settings.incidents, open: open, caseNumbers: numbers, partyHistory: history)
+            return Pipeline(settings: settings, incidents: book, now: clock)
+        }
+    }
+
+    /// One processed batch: how many messages it covered and the alert lines
+    /// it raised (already stored, not yet written to the alert log).
+    public struct ProcessedBatch: Sendable {
+        public var messages: Int
+        public var alerts: [StoredAlert]
+    }
+
+    /// Runs the next unprocessed messages through the pipeline and commits
+    /// everything they produced in one transaction. Nil when nothing is pending.
+    public func processPending(with pipeline: Pipeline, limit: Int = 512) throws -> ProcessedBatch? {
+        try pool.write { db in
+            let messages = try Self.fetchUnprocessed(db, limit: limit)
+            guard !messages.isEmpty else { return nil }
+            let outcome = pipeline.process(messages, ledger: Ledger(db: db))
+            let alerts = try Self.apply(outcome, clock: pipeline.now, db)
+            return ProcessedBatch(messages: messages.count, alerts: alerts)
+        }
+    }
+}
+
+/// An alert as stored, with its log line.
+public struct StoredAlert: Sendable, Equatable {
+    public var alertId: String
+    public var line: String
+}
+
+private struct Ledger: EventLedger {
+    let db: Database
+
+    func contains(sourceKind: String, source: String, eventId: String) -> Bool {
+        // A failing read here would also fail the enclosing commit.
+        (try? Bool.fetchOne(db, sql: """
+            SELECT EXISTS (SELECT 1 FROM site_events WHERE source_kind = ? AND source = ? AND event_id = ?)
+            """, arguments: [sourceKind, source, eventId])) ?? false
+    }
+}
