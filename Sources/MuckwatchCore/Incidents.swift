@@ -29,7 +29,7 @@ public struct DraftCase: Sendable, Equatable {
 
 /// One line of the alert log (§7.1). Fields are declared in the order the
 /// log shows them.
-public struct Alert: Sendable, Equatable, Encodable {
+public struct Alert: Sendable, Equatable {
     public var ts: String
     public var alertId: String
     public var rule: String
@@ -42,10 +42,6 @@ public struct Alert: Sendable, Equatable, Encodable {
     public var suggestedAction: SuggestedAction
     public var evidence: [String]
 
-    enum CodingKeys: String, CodingKey {
-        case ts, alertId = "alert_id", rule, severity, subject, lat, lon, summary
-        case caseId = "case_id", suggestedAction = "suggested_action", evidence
-    }
 }
 
 /// Evidence added to a case, new or existing.

@@ -66,8 +66,10 @@ func evidence(of decoded: DecodedMessage) -> EvidenceRef {
 }
 
 /// Formats a measurement for a summary: `36`, `35.2`.
-func number(_ v: Double) -> String {
-    let rounded = (v * 10).rounded() / 10
+func number(_ v: Double, decimals: Int = 1) -> String {
+    var scale = 1.0
+    for _ in 0..<decimals { scale *= 10 }
+    let rounded = (v * scale).rounded() / scale
     return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
 }
 
@@ -81,7 +83,7 @@ func eventSignal(_ decoded: DecodedMessage, type: SiteEventType, minConfidence: 
     else { return nil }
     let subject = Subject.of(e, registry: registry)
     return Signal(rule: rule, severity: severity, subject: subject, ts: e.ts, lat: e.lat, lon: e.lon,
-                  summary: describe(e, subject) + " (confidence \(number(confidence)))",
+                  summary: describe(e, subject) + " (confidence \(number(confidence, decimals: 2)))",
                   evidence: evidence(of: decoded))
 }
 

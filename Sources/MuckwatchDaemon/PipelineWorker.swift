@@ -59,7 +59,7 @@ actor PipelineWorker {
         guard !alerts.isEmpty else { return }
         try alertLog.append(alerts.map(\.line))
         try store.markLogged(alerts)
-        for a in alerts { logger.info("alert \(a.alertId) written", metadata: ["alert": .string(a.line)]) }
+        logger.info("\(alerts.count) alert(s) written: \(alerts.map(\.alertId).joined(separator: ", "))")
     }
 
     func reopenAlertLog() {

@@ -48,10 +48,8 @@ extension Store {
             }
         }
         var stored: [StoredAlert] = []
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
         for a in o.alerts {
-            let line = String(decoding: try encoder.encode(a), as: UTF8.self)
+            let line = a.jsonLine
             try db.execute(sql: "INSERT INTO alerts (alert_id, case_id, rule, severity, ts, line) VALUES (?, ?, ?, ?, ?, ?)",
                            arguments: [a.alertId, a.caseId, a.rule, a.severity.rawValue, a.ts, line])
             stored.append(StoredAlert(alertId: a.alertId, line: line))

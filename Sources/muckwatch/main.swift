@@ -1,1 +1,15 @@
-print("todo")
+// muckwatch: the operators' command line. Reads the store and the config;
+// links libmosquitto only for the benchmark's publisher.
+import ArgumentParser
+import MuckwatchConfig
+
+struct Muckwatch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "muckwatch",
+        abstract: "Muckwatch operator tools: draft cases, store statistics, config checks, benchmarks.",
+        discussion: "Exit codes: 0 success, 1 failure, 2 bad usage.",
+        version: MuckwatchVersion.string,
+        subcommands: [Cases.self, Stats.self, CheckConfig.self, Bench.self])
+}
+
+await Muckwatch.mainAsyncExitingWithCode2OnUsageErrors()

@@ -1,0 +1,94 @@
+import ArgumentParser
+import MuckwatchStore
+
+struct Cases: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read draft cases from the store.",
+        subcommands: [List.self, Show.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List cases, newest first.")
+
+        @OptionGroup var store: StoreOptions
+
+        @Option(help: "Only cases with this status (e.g. draft).")
+        var status: String?
+
+        @Flag(help: "Print JSON instead of a table.")
+        var json = false
+
+        func run() throws {
+            let (db, config) = try store.openStore()
+            let cases = try db.cases(utcOffsetSeconds: config.pipeline.incidents.utcOffsetSeconds, status: status)
+            if json {
+                print(try Output.json(cases))
+                return
+            }
+            if cases.isEmpty {
+                print("No cases\(status.map { " with status \($0)" } ?? "") in \(db.path).")
+                return
+            }
+            print(Output.table(
+                ["CASE", "STATUS", "RULE", "SEVERITY", "SUSPECTED PARTY", "FIRST SEEN", "EVIDENCE", "ACTION"],
+                cases.map { c in
+                    [c.id, c.status, c.violation, c.severity, party(c.suspectedParty), c.firstSeen,
+                     String(c.evidenceCount), c.suggestedAction]
+                }))
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one case with its evidence and history.")
+
+        @Argument(help: "Case id, e.g. MW-20261124-0001.")
+        var id: String
+
+        @OptionGroup var store: StoreOptions
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() throws {
+            let (db, config) = try store.openStore()
+            guard let c = try db.caseDetail(id: id, utcOffsetSeconds: config.pipeline.incidents.utcOffsetSeconds) else {
+                throw CLIError("there is no case \(id) in \(db.path); `muckwatch cases list` shows the ids")
+            }
+            if json {
+                print(try Output.json(c))
+                return
+            }
+            var lines = [
+                "Case \(c.id)  [\(c.status)]",
+                "Violation:        \(c.violation) (\(c.severity))",
+                "Summary:          \(c.summary)",
+                "Suspected party:  \(party(c.suspectedParty))\(c.suspectedParty.company.map { ", \($0)" } ?? "")",
+                "Place:            \(c.lat.map { "\($0)" } ?? "unknown"), \(c.lon.map { "\($0)" } ?? "unknown") (WGS-84)",
+                "First seen:       \(c.firstSeen)",
+                "Last seen:        \(c.lastSeen)",
+                "Created:          \(c.createdAt)",
+                "Verify by:        \(c.verifyBy)",
+                "Suggested action: \(c.suggestedAction) (\(c.priorIncidents) earlier incident(s) of this party in 30 days)",
+                "Legal basis:      \(c.legalBasis ?? "(none configured for this rule)")",
+                "",
+                "Evidence (\(c.evidenceCount)):",
+            ]
+            lines.append(Output.table(
+                ["TIME", "KIND", "SOURCE", "SHA-256 OF ORIGINAL", "CLIP"],
+                (c.evidence ?? []).map { e in
+                    [e.ts, e.kind, e.source, e.sha256,
+                     e.clipURL.map { url in url + (e.frameOffsetS.map { " @ \($0) s" } ?? "") } ?? "-"]
+                }))
+            lines.append("")
+            lines.append("History:")
+            for h in c.history ?? [] {
+                lines.append("  \(h.at)  \(h.status)  by \(h.by)\(h.note.map { " — \($0)" } ?? "")")
+            }
+            print(lines.joined(separator: "\n"))
+        }
+    }
+}
+
+private func party(_ p: CaseRecord.Party) -> String {
+    if let plate = p.plate, plate != p.id { return "\(plate) (\(p.kind) \(p.id))" }
+    return "\(p.kind) \(p.id)"
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import MuckwatchConfig
+import MuckwatchStore
+
+/// A failure the user can act on, said in one sentence.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// `--db` and `--config`, shared by every subcommand that reads the store.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "SQLite store (default: the config's store.path, else ./var/muckwatch.db).")
+    var db: String?
+
+    @Option(help: "Config file, for the store path and the time zone.")
+    var config: String?
+
+    func loadConfig() throws -> MuckwatchConfiguration {
+        do {
+            return try config.map { try MuckwatchConfiguration.load(path: $0) } ?? MuckwatchConfiguration()
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+
+    /// Opens an existing store; a missing file is an error, not a new store.
+    func openStore() throws -> (Store, MuckwatchConfiguration) {
+        let config = try loadConfig()
+        let path = db ?? config.storePath
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CLIError("there is no store at \(path); pass --db with the path muckwatchd writes to")
+        }
+        do {
+            return (try Store(path: path), config)
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+}
+
+enum Output {
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// Left-aligned columns; widths count characters, so wide CJK text may
+    /// still misalign slightly in a terminal.
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { i in all.map { $0[i].count }.max() ?? 0 }
+        return all.map { row in
+            row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+
+struct Stats: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Counts from the store: messages, records, dead letters, alerts, cases.")
+
+    @OptionGroup var store: StoreOptions
+
+    @Flag(help: "Print one JSON object (keys documented in the README).")
+    var json = false
+
+    func run() throws {
+        let (db, _) = try store.openStore()
+        let s = try db.stats()
+        if json {
+            print(try Output.json(s))
+            return
+        }
+        func map(_ m: [String: Int]) -> String {
+            m.isEmpty ? "none" : m.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        }
+        print("""
+            Store:        \(db.path)
+            Messages:     \(s.messages) kept (\(s.pending) not yet processed), \(s.duplicates) duplicate(s) recognised
+            Records:      \(map(s.records))
+            Dead letters: \(map(s.deadLetters))
+            Alerts:       \(map(s.alerts))
+            Cases:        \(map(s.cases))
+            """)
+    }
+}
