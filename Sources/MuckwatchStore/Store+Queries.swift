@@ -153,3 +153,16 @@ extension Store {
             evidence: nil, history: nil)
     }
 }
+
+extension Store {
+    /// Messages kept and how many of them the pipeline has not processed yet:
+    /// cheap enough to poll.
+    public func progress() throws -> (messages: Int, pending: Int) {
+        try pool.read { db in
+            let messages = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox") ?? 0
+            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox WHERE id > ?",
+                                           arguments: [try Self.lastProcessed(db)]) ?? 0
+            return (messages, pending)
+        }
+    }
+}

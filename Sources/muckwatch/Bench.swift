@@ -1,2 +1,240 @@
 import ArgumentParser
-struct Bench: AsyncParsableCommand { func run() async throws {} }
+import Foundation
+import MuckwatchIngest
+import MuckwatchStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `muckwatch bench`: the ingest hot path against real peers, in one run on
+/// one machine. It starts its own loopback mosquitto, then
+///  1. times `mosquitto_sub` receiving N truck messages at QoS 1,
+///  2. times muckwatchd storing the same N messages (and processing them),
+///  3. publishes at a fixed rate with spill events mixed in and measures
+///     publish → alert-line latency.
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmark ingest against mosquitto_sub and publish→alert latency (use a release build).")
+
+    @Option(help: "Messages for the throughput runs.")
+    var count = 200_000
+
+    @Option(help: "Publish rate (msg/s) for the latency run.")
+    var rate = 5000
+
+    @Option(help: "Length of the latency run in seconds.")
+    var seconds = 10
+
+    @Option(help: "One message in this many is a spill event that raises an alert (latency run).")
+    var alertEvery = 50
+
+    @Option(help: "The muckwatchd binary (default: next to this muckwatch).")
+    var daemon: String?
+
+    @Flag(help: "Keep the working folder (broker, store, logs) for inspection.")
+    var keep = false
+
+    func run() async throws {
+        let work = NSTemporaryDirectory() + "muckwatch-bench-\(getpid())"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { if !keep { try? FileManager.default.removeItem(atPath: work) } }
+        let daemonPath = daemon ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("muckwatchd").path
+        let mosquitto = try tool("mosquitto", package: "mosquitto")
+        let mosquittoSub = try tool("mosquitto_sub", package: "mosquitto-clients")
+        guard FileManager.default.isExecutableFile(atPath: daemonPath) else {
+            throw CLIError("no muckwatchd at \(daemonPath); build it (`swift build -c release`) or pass --daemon")
+        }
+
+        let port = Loopback.freePort()
+        try """
+            listener \(port) 127.0.0.1
+            allow_anonymous true
+            user \(NSUserName())
+            persistence true
+            persistence_location \(work)/
+            autosave_interval 1
+            max_queued_messages 1000000
+            max_inflight_messages 100
+            """.write(toFile: "\(work)/mosquitto.conf", atomically: true, encoding: .utf8)
+        let broker = try Spawned(mosquitto, ["-c", "\(work)/mosquitto.conf"], log: "\(work)/broker.log")
+        defer { broker.stop() }
+        try waitFor("the broker", timeout: 10) { Loopback.accepts(port: port) }
+        say("broker: mosquitto on 127.0.0.1:\(port); \(count) truck messages of ~\(payload(0).utf8.count) B, QoS 1")
+
+        // 1. The peer: mosquitto_sub.
+        let sub = try Spawned(mosquittoSub, ["-h", "127.0.0.1", "-p", "\(port)", "-q", "1", "-i", "bench-sub",
+                                             "-t", "muckwatch/v1/truck/+/telemetry", "-C", "\(count)"],
+                              log: "/dev/null")
+        try await Task.sleep(for: .milliseconds(500))
+        var start = Date()
+        try publishAll(port: port, clientId: "bench-pub-1")
+        try waitFor("mosquitto_sub to receive \(count)", timeout: 600) { !sub.process.isRunning }
+        let subSeconds = Date().timeIntervalSince(start)
+        let subRate = Double(count) / subSeconds
+        say(String(format: "mosquitto_sub:  %7.0f msg/s  (%.2f s)", subRate, subSeconds))
+
+        // 2. The daemon.
+        let db = "\(work)/muckwatch.db", alerts = "\(work)/alerts.jsonl"
+        try "broker:\n  url: mqtt://127.0.0.1:\(port)\n  client_id: bench-muckwatchd\n"
+            .write(toFile: "\(work)/muckwatch.yaml", atomically: true, encoding: .utf8)
+        let daemonLog = "\(work)/muckwatchd.log"
+        let muckwatchd = try Spawned(daemonPath, ["--config", "\(work)/muckwatch.yaml", "--db", db,
+                                                  "--alert-log", alerts, "--log-level", "notice"], log: daemonLog)
+        defer { muckwatchd.stop() }
+        try waitFor("muckwatchd to subscribe", timeout: 30) {
+            ((try? String(contentsOfFile: daemonLog, encoding: .utf8)) ?? "").contains("subscribed to")
+        }
+        let store = try Store(path: db)
+        start = Date()
+        try publishAll(port: port, clientId: "bench-pub-2")
+        var stored: Double = 0
+        try waitFor("muckwatchd to store and process \(count)", timeout: 900) {
+            let p = try store.progress()
+            if stored == 0 && p.messages >= count { stored = Date().timeIntervalSince(start) }
+            return p.messages >= count && p.pending == 0
+        }
+        let processed = Date().timeIntervalSince(start)
+        let daemonRate = Double(count) / stored
+        say(String(format: "muckwatchd:     %7.0f msg/s  (%.2f s stored; %.2f s stored and through the rules)",
+                   daemonRate, stored, processed))
+        say(String(format: "ratio:          %.2f x mosquitto_sub  (target >= 0.90)", daemonRate / subRate))
+
+        // 3. Latency at a fixed rate.
+        let latencies = try latencyRun(port: port, alertLog: alerts)
+        guard !latencies.isEmpty else { throw CLIError("no alert arrived during the latency run; see \(daemonLog)") }
+        let sorted = latencies.sorted()
+        func pct(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)] }
+        say(String(format: "latency at %d msg/s over %d s: %d alerts, publish->alert p50 %.1f ms, p99 %.1f ms, max %.1f ms  (target p99 < 50 ms)",
+                   rate, seconds, sorted.count, pct(0.5) * 1000, pct(0.99) * 1000, sorted.last! * 1000))
+        if keep { say("kept \(work)") }
+    }
+
+    private func payload(_ seq: Int) -> String {
+        let second = seq % 7200
+        let ts = String(format: "2026-11-24T%02d:%02d:%02d+08:00", 13 + second / 3600, (second / 60) % 60, second % 60)
+        return #"{"device":"T-\#(seq % 500)","ts":"\#(ts)","plate":"粤B\#(10000 + seq % 500)","lat":22.54321,"lon":114.05786,"speed_kmh":35.2,"heading_deg":90,"cover":"closed","load":"full","load_kg":18250,"body":"down","seq":\#(seq)}"#
+    }
+
+    private func publishAll(port: Int, clientId: String) throws {
+        let client = try publisher(port: port, clientId: clientId)
+        defer { client.stop() }
+        for seq in 0..<count {
+            try client.publish(topic: "muckwatch/v1/truck/T-\(seq % 500)/telemetry", payload: Array(payload(seq).utf8))
+        }
+        try waitFor("the broker to acknowledge \(count) publishes", timeout: 600) { client.publishedCount >= count }
+    }
+
+    private func publisher(port: Int, clientId: String) throws -> MQTTClient {
+        var s = MQTTSettings()
+        s.host = "127.0.0.1"
+        s.port = port
+        s.clientId = clientId
+        s.cleanSession = true
+        s.maxInflight = 100
+        let client = try MQTTClient(settings: s)
+        try client.start()
+        return client
+    }
+
+    /// Publishes `rate` msg/s for `seconds`; every `alertEvery`-th message is
+    /// a spill event for a new plate. Returns each alert's latency in seconds.
+    private func latencyRun(port: Int, alertLog: String) throws -> [Double] {
+        let client = try publisher(port: port, clientId: "bench-pub-3")
+        defer { client.stop() }
+        let total = rate * seconds
+        var sentAt: [Int: Double] = [:]
+        var latencies: [Double] = []
+        let reader = try FileHandle(forReadingFrom: URL(fileURLWithPath: alertLog))
+        reader.seekToEndOfFile()
+        var partial = ""
+        func collect() {
+            let data = reader.availableData
+            guard !data.isEmpty else { return }
+            let now = monotonic()
+            partial += String(decoding: data, as: UTF8.self)
+            while let nl = partial.firstIndex(of: "\n") {
+                let line = partial[..<nl]
+                partial = String(partial[partial.index(after: nl)...])
+                if let r = line.range(of: "\"plate\":\"BENCH-"), let end = line[r.upperBound...].firstIndex(of: "\""),
+                   let k = Int(line[r.upperBound..<end]), let t0 = sentAt[k] {
+                    latencies.append(now - t0)
+                }
+            }
+        }
+        let start = monotonic()
+        var k = 0
+        for i in 0..<total {
+            let due = start + Double(i) / Double(rate)
+            while monotonic() < due {
+                collect()
+                usleep(200)
+            }
+            if i % alertEvery == 0 {
+                k += 1
+                sentAt[k] = monotonic()
+                let event = #"{"camera":"CAM-BENCH","event_id":"bench-\#(k)","ts":"2026-11-24T15:00:00+08:00","type":"spill","plate":"BENCH-\#(k)","confidence":0.9,"lat":22.55,"lon":114.06}"#
+                try client.publish(topic: "muckwatch/v1/camera/CAM-BENCH/event", payload: Array(event.utf8))
+            } else {
+                try client.publish(topic: "muckwatch/v1/truck/T-\(i % 500)/telemetry", payload: Array(payload(count + i).utf8))
+            }
+        }
+        let deadline = monotonic() + 10
+        while latencies.count < k && monotonic() < deadline {
+            collect()
+            usleep(200)
+        }
+        if latencies.count < k { say("warning: only \(latencies.count) of \(k) alerts arrived within 10 s of the last publish") }
+        return latencies
+    }
+}
+
+private func say(_ s: String) {
+    FileHandle.standardOutput.write(Data((s + "\n").utf8))
+}
+
+private func monotonic() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+private func tool(_ name: String, package: String) throws -> String {
+    for dir in ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"]
+    where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") {
+        return "\(dir)/\(name)"
+    }
+    throw CLIError("\(name) is not installed; apt-get install \(package)")
+}
+
+private func waitFor(_ what: String, timeout: Double, _ condition: () throws -> Bool) throws {
+    let deadline = monotonic() + timeout
+    while monotonic() < deadline {
+        if try condition() { return }
+        usleep(5000)
+    }
+    throw CLIError("gave up after \(Int(timeout)) s waiting for \(what)")
+}
+
+/// A child process, stopped with SIGTERM when done.
+private final class Spawned {
+    let process = Process()
+
+    init(_ path: String, _ args: [String], log: String) throws {
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = args
+        if log != "/dev/null" { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+        let out = FileHandle(forWritingAtPath: log)
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+    }
+
+    func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+    }
+}

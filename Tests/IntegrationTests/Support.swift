@@ -35,37 +35,6 @@ enum Tools {
         XCTFail("\(name) is not built (looked in \(candidates.joined(separator: ", "))); run `swift build --build-tests` first")
         throw CocoaError(.fileNoSuchFile)
     }
-
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) }
-        }
-        _ = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-        }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
-    static func canConnect(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-    }
 }
 
 /// Polls until `condition` holds or `timeout` passes.
@@ -119,7 +88,7 @@ final class TestBroker {
 
     init(dir: String) throws {
         executable = try Tools.require("mosquitto", package: "mosquitto")
-        port = Tools.freePort()
+        port = Loopback.freePort()
         self.dir = dir
         try FileManager.default.createDirectory(atPath: "\(dir)/broker", withIntermediateDirectories: true)
         try """
@@ -140,7 +109,7 @@ final class TestBroker {
     func start() throws {
         starts += 1
         child = try Child(executable, ["-c", "\(dir)/mosquitto.conf"], log: "\(dir)/broker-\(starts).log")
-        try eventually("mosquitto to listen on port \(port)", timeout: 10) { Tools.canConnect(port: port) }
+        try eventually("mosquitto to listen on port \(port)", timeout: 10) { Loopback.accepts(port: port) }
     }
 
     func stop(_ sig: Int32 = SIGTERM) {
