@@ -19,6 +19,8 @@ ALERTS=$DEMO/alerts.jsonl
 DAEMON_LOG=$DEMO/muckwatchd.log
 BROKER_CONF=$DEMO/broker.conf
 BROKER_LOG=$DEMO/broker.log
+# The CLI reads the store; the config gives it the time zone for display.
+STORE_ARGS=(--db "$DB" --config "$CONFIG")
 # The feed yields two alerts: uncovered_load (T-0001, the CAM-07 event merges
 # into it) and spill (CAM-03, attributed to T-0002).
 EXPECTED_ALERTS=2
@@ -180,11 +182,24 @@ if (($(alert_lines) < EXPECTED_ALERTS)); then
   status=1
 fi
 # Then until the store has every distinct message (bad ones included: they
-# are kept as dead letters), at most 10 s more.
+# are kept as dead letters) and none is pending, at most 10 s more.
+stats_settled() {
+  local json
+  json=$("$BIN/muckwatch" stats --db "$DB" --json 2>/dev/null) || return 1
+  if command -v python3 >/dev/null; then
+    python3 -c '
+import json, sys
+s = json.loads(sys.argv[1])
+sys.exit(0 if s.get("messages", 0) >= int(sys.argv[2]) and s.get("pending", 0) == 0 else 1)
+' "$json" "$distinct" 2>/dev/null
+  else
+    local n
+    n=$(grep -o '"messages"[[:space:]]*:[[:space:]]*[0-9]*' <<<"$json" | grep -o '[0-9]*$' || true)
+    [[ -n $n ]] && ((n >= distinct))
+  fi
+}
 for ((i = 0; i < 100; i++)); do
-  n=$("$BIN/muckwatch" stats --db "$DB" --json 2>/dev/null \
-    | grep -o '"messages"[[:space:]]*:[[:space:]]*[0-9]*' | grep -o '[0-9]*$' || true)
-  [[ -n $n ]] && ((n >= distinct)) && break
+  stats_settled && break
   sleep 0.1
 done
 
@@ -201,31 +216,30 @@ show() {
 
 # --- What the duty operator sees ---------------------------------------------------------
 show "ALERTS 告警 — $ALERTS (one JSON object per line)" cat "$ALERTS"
-show "DRAFT CASES 立案草稿 — muckwatch cases list" "$BIN/muckwatch" cases list --db "$DB"
+show "DRAFT CASES 立案草稿 — muckwatch cases list" "$BIN/muckwatch" cases list "${STORE_ARGS[@]}"
 
-cases_json=$("$BIN/muckwatch" cases list --db "$DB" --json 2>/dev/null || true)
+# The first case opened (lowest id): the uncovered_load one, with the CAM-07
+# event merged into it.
+cases_json=$("$BIN/muckwatch" cases list "${STORE_ARGS[@]}" --json 2>/dev/null || true)
 first_case=$(python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 if isinstance(d, dict):
     d = d.get("cases", [d])
-for c in d:
-    if isinstance(c, str):
-        print(c); break
-    if isinstance(c, dict) and (c.get("id") or c.get("case_id")):
-        print(c.get("id") or c.get("case_id")); break
+ids = [c if isinstance(c, str) else (c.get("id") or c.get("case_id")) for c in d]
+print(sorted(i for i in ids if i)[0])
 ' <<<"$cases_json" 2>/dev/null || true)
 if [[ -z $first_case ]]; then
-  first_case=$(grep -o 'MW-[0-9]\{8\}-[0-9]\{4,\}' <<<"$cases_json" | head -n 1 || true)
+  first_case=$(grep -o 'MW-[0-9]\{8\}-[0-9]\{4,\}' <<<"$cases_json" | LC_ALL=C sort | head -n 1 || true)
 fi
 if [[ -n $first_case ]]; then
-  show "FIRST CASE 案件详情 — muckwatch cases show $first_case" "$BIN/muckwatch" cases show "$first_case" --db "$DB"
+  show "FIRST CASE 案件详情 — muckwatch cases show $first_case" "$BIN/muckwatch" cases show "$first_case" "${STORE_ARGS[@]}"
 else
   heading "FIRST CASE 案件详情"
   say "(no case id found in 'muckwatch cases list --json')"
   failed+=("find the first case id")
 fi
-show "COUNTERS 统计 — muckwatch stats" "$BIN/muckwatch" stats --db "$DB"
+show "COUNTERS 统计 — muckwatch stats" "$BIN/muckwatch" stats "${STORE_ARGS[@]}"
 
 # --- Stop, then show how the daemon ended -------------------------------------------------
 heading "Stopping muckwatchd (SIGTERM) and the broker"
@@ -241,8 +255,8 @@ cat <<EOF
   broker config    $BROKER_CONF   (port $PORT)
   broker log       $BROKER_LOG
 Explore:
-  $BIN/muckwatch cases list --db $DB
-  $BIN/muckwatch cases show ${first_case:-CASE_ID} --db $DB
+  $BIN/muckwatch cases list --db $DB --config $CONFIG
+  $BIN/muckwatch cases show ${first_case:-CASE_ID} --db $DB --config $CONFIG
   $BIN/muckwatch stats --db $DB --json
 Remove it all with: make clean-demo
 EOF

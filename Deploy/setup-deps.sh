@@ -5,7 +5,20 @@
 #
 # Debian's mosquitto package may start a system broker on 127.0.0.1:1883 via
 # systemd; that is fine: the demo and the tests never use port 1883.
+#
+# Usage: Deploy/setup-deps.sh [--no-swift]
+#   --no-swift   do not require a Swift toolchain (a server that only runs
+#                binaries built elsewhere; used by `install.sh --no-build`)
 set -euo pipefail
+
+require_swift=yes
+for arg in "$@"; do
+  case $arg in
+    --no-swift) require_swift=no ;;
+    -h | --help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) printf 'setup-deps: unknown option %s (try --help)\n' "$arg" >&2; exit 2 ;;
+  esac
+done
 
 PACKAGES=(
   libmosquitto-dev mosquitto mosquitto-clients
@@ -42,6 +55,7 @@ else
   log "all ${#PACKAGES[@]} packages present"
 fi
 
+[[ $require_swift == yes ]] || exit 0
 if ! command -v swift >/dev/null 2>&1; then
   log "error: 'swift' is not on PATH. A Swift 6 toolchain is required (https://www.swift.org/install/linux/); install it (e.g. under /opt/swift) and add its usr/bin to PATH."
   exit 1

@@ -212,7 +212,7 @@ private func waitFor(_ what: String, timeout: Double, _ condition: () throws -> 
     let deadline = monotonic() + timeout
     while monotonic() < deadline {
         if try condition() { return }
-        usleep(5000)
+        usleep(20_000)
     }
     throw CLIError("gave up after \(Int(timeout)) s waiting for \(what)")
 }

@@ -1,0 +1,74 @@
+import Foundation
+import MuckwatchCore
+import MuckwatchStore
+import XCTest
+
+/// The whole-process inbox (§7.3): every message kept once, redeliveries
+/// recognised.
+final class StoreInboxTests: StoreTestCase {
+    func testSameTopicAndPayloadTwiceIsStoredOnce() throws {
+        let store = try Store(path: path)
+        let payload = truckPayload("2026-11-24T21:15:00+08:00")
+        XCTAssertEqual(try accept(store, Topic.truck(), payload, at: "2026-11-24T21:15:00.100+08:00"), .new(1))
+        XCTAssertEqual(try accept(store, Topic.truck(), payload, at: "2026-11-24T21:15:05+08:00"), .duplicate(of: 1))
+        let stats = try store.stats()
+        XCTAssertEqual(stats.messages, 1)
+        XCTAssertEqual(stats.duplicates, 1)
+        XCTAssertEqual(stats.pending, 1)
+        XCTAssertEqual(try store.unprocessed(limit: 10).count, 1)
+        XCTAssertEqual(try rows("SELECT COUNT(*) FROM inbox").first?[0], 1)
+    }
+
+    func testSamePayloadOnDifferentTopicsIsTwoMessages() throws {
+        let store = try Store(path: path)
+        let payload = #"{"ts":"2026-11-24T21:15:00+08:00","lat":22.5,"lon":114.0}"#
+        XCTAssertEqual(try accept(store, Topic.truck("T-0001"), payload, at: "2026-11-24T21:15:00+08:00"), .new(1))
+        XCTAssertEqual(try accept(store, Topic.truck("T-0002"), payload, at: "2026-11-24T21:15:00+08:00"), .new(2))
+        let stats = try store.stats()
+        XCTAssertEqual(stats.messages, 2)
+        XCTAssertEqual(stats.duplicates, 0)
+        let pending = try store.unprocessed(limit: 10)
+        XCTAssertEqual(pending.map(\.topic), [Topic.truck("T-0001"), Topic.truck("T-0002")])
+    }
+
+    func testUnprocessedKeepsTheBytesAndArrival() throws {
+        let store = try Store(path: path)
+        try accept(store, Topic.camera(), spillPayload, at: "2026-11-24T21:16:41.005+08:00")
+        let m = try XCTUnwrap(store.unprocessed(limit: 10).first)
+        XCTAssertEqual(m.id, 1)
+        XCTAssertEqual(m.topic, Topic.camera())
+        XCTAssertEqual(m.payload, Array(spillPayload.utf8))
+        XCTAssertEqual(m.arrivedAt, instant("2026-11-24T21:16:41.005+08:00"))
+        XCTAssertEqual(m.sha256, spillPayloadSHA256)
+    }
+
+    func testBinaryPayloadIsKeptExactly() throws {
+        let store = try Store(path: path)
+        let bytes: [UInt8] = [0x7e, 0x02, 0x00, 0xff, 0x00, 0x7e]
+        XCTAssertEqual(try store.accept(topic: "jt808/013800138000/up", payload: bytes, qos: 1, retain: false,
+                                        arrivedAt: instant("2026-11-24T21:15:00+08:00")), .new(1))
+        XCTAssertEqual(try store.unprocessed(limit: 1).first?.payload, bytes)
+    }
+
+    func testRedeliveryAfterProcessingIsNotProcessedAgain() throws {
+        let store = try Store(path: path)
+        let pipeline = try store.restorePipeline(settings: testSettings())
+        try accept(store, Topic.camera(), spillPayload, at: "2026-11-24T21:16:41+08:00")
+        XCTAssertEqual(try store.processPending(with: pipeline)?.alerts.count, 1)
+        XCTAssertEqual(try accept(store, Topic.camera(), spillPayload, at: "2026-11-24T21:16:50+08:00"), .duplicate(of: 1))
+        XCTAssertNil(try store.processPending(with: pipeline))
+        let stats = try store.stats()
+        XCTAssertEqual(stats.messages, 1)
+        XCTAssertEqual(stats.duplicates, 1)
+        XCTAssertEqual(stats.alerts, ["spill": 1])
+        XCTAssertEqual(stats.records, ["camera_event": 1])
+    }
+
+    func testCreatesItsFolder() throws {
+        let nested = folder.appendingPathComponent("a/b/muckwatch.db").path
+        let store = try Store(path: nested)
+        XCTAssertEqual(try accept(store, Topic.truck(), truckPayload("2026-11-24T21:15:00+08:00"), at: "2026-11-24T21:15:00+08:00"),
+                       .new(1))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: nested))
+    }
+}
