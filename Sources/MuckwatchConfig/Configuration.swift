@@ -27,6 +27,9 @@ public struct BrokerSettings: Sendable, Equatable {
             throw ConfigError(file: nil, line: nil, key: "broker.url",
                               problem: "'\(text)' is not a broker URL like mqtt://127.0.0.1:1883 or mqtts://host:8883")
         }
+        if let port = url.port, !(1...65_535).contains(port) {
+            throw ConfigError(file: nil, line: nil, key: "broker.url", problem: "'\(text)' has port \(port), outside 1...65535")
+        }
         self.host = host
         self.useTLS = scheme == "mqtts"
         self.port = url.port ?? (useTLS ? 8883 : 1883)

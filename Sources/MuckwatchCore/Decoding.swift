@@ -83,6 +83,7 @@ public struct PayloadDecoder: Sendable {
         case .keyNotFound(let key, let context):
             return DecodeFailure(.missingField, "required field '\(path(context, key))' is missing")
         case .valueNotFound(_, let context):
+            if context.codingPath.isEmpty { return DecodeFailure(.invalidJSON, "payload is JSON null, not an object") }
             return DecodeFailure(.missingField, "required field '\(path(context))' is null")
         case .typeMismatch(let type, let context):
             if context.codingPath.isEmpty {
@@ -117,6 +118,10 @@ struct WireTime: Decodable {
     init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let ms = try? c.decode(Int64.self) {
+            // Years 1970..9999: anything else is not a device clock.
+            guard (0...253_402_300_799_000).contains(ms) else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "epoch milliseconds \(ms) is outside 1970..9999")
+            }
             instant = Instant(millis: ms)
         } else if let text = try? c.decode(String.self) {
             guard let parsed = RFC3339.parse(text) else {
@@ -171,13 +176,18 @@ struct TruckPayload: Decodable {
     var load: String?
     var load_kg: Double?
     var body: String?
-    var seq: Int64?
+    /// Decoded as a number first: Foundation reports a fraction in an integer
+    /// field as unreadable JSON, which would hide the field's name.
+    var seq: Double?
 
     func validated(topicDevice: String?) throws -> TruckTelemetry {
         try checkPosition(lat: lat, lon: lon)
         try inRange(speed_kmh, "speed_kmh", 0...400)
         try inRange(heading_deg, "heading_deg", 0...360)
         try inRange(load_kg, "load_kg", 0...200_000)
+        if let seq, seq != seq.rounded() || abs(seq) > 9e15 {
+            throw DecodeFailure(.wrongType, "field 'seq' should be a whole number, not \(seq)")
+        }
         return TruckTelemetry(
             device: try deviceID(device, topicDevice, field: "device"),
             ts: ts.instant, plate: plate.flatMap { $0.isEmpty ? nil : $0 },
@@ -186,7 +196,7 @@ struct TruckPayload: Decodable {
             load: try state(load, "load", as: LoadState.self) ?? .unknown,
             loadKg: load_kg,
             body: try state(body, "body", as: BodyState.self) ?? .unknown,
-            seq: seq)
+            seq: seq.map { Int64($0) })
     }
 }
 

@@ -106,7 +106,7 @@ public struct IncidentBook: Sendable {
 
     public mutating func apply(_ signal: Signal, now: Instant) -> Change {
         let key = Self.key(rule: signal.rule, subject: signal.subject)
-        if var incident = open[key], signal.ts.seconds(since: incident.lastSeen) <= settings.windowS {
+        if var incident = open[key], abs(signal.ts.seconds(since: incident.lastSeen)) <= settings.windowS {
             incident.lastSeen = max(incident.lastSeen, signal.ts)
             open[key] = incident
             return .appended(CaseEvidence(caseId: incident.caseId, evidence: signal.evidence, lastSeen: incident.lastSeen))

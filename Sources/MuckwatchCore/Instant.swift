@@ -105,7 +105,7 @@ public enum RFC3339 {
 
     /// `YYYYMMDD` of the local date at the given offset (for case ids).
     public static func compactDate(_ instant: Instant, offsetSeconds: Int) -> String {
-        let local = instant.millis / 1000 + Int64(offsetSeconds)
+        let local = floorDiv(instant.millis, 1000) + Int64(offsetSeconds)
         let (y, m, d) = civilFromDays(Int(floorDiv(local, 86_400)))
         return pad(y, 4) + pad(m, 2) + pad(d, 2)
     }

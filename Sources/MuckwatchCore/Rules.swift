@@ -111,7 +111,9 @@ public struct UncoveredLoadRule: Rule {
         case .event:
             let signal = eventSignal(decoded, type: .uncoveredLoad, minConfidence: thresholds.minConfidence,
                                      rule: name, severity: .major, registry: registry) { e, subject in
-                "\(e.source) saw \(subject.displayName) carrying an uncovered load"
+                subject.kind == "truck"
+                    ? "\(e.source) saw \(subject.displayName) carrying an uncovered load"
+                    : "\(e.source) saw a truck carrying an uncovered load"
             }
             return signal.map { [$0] } ?? []
         default:
