@@ -105,32 +105,35 @@ struct IngestService: Service {
         s.subscriptions = config.topics.map(\.filter.text)
         s.qos = 1
         let log = logger
-        client = try MQTTClient(settings: s) { message in
-            Self.accept(message, store: store, wake: wake, logger: log)
+        client = try MQTTClient(settings: s) { burst in
+            Self.accept(burst, store: store, wake: wake, logger: log)
         }
         self.systemd = systemd
         self.logger = logger
         self.brokerURL = b.url
     }
 
-    /// Runs on libmosquitto's thread. Returning lets the PUBACK go out, so it
-    /// returns only once the message is committed. If the store cannot take
-    /// it, the process stops without acknowledging: the broker redelivers to
-    /// the next run, rather than the message being lost.
-    static func accept(_ message: ReceivedMessage, store: Store, wake: Wake, logger: Logger) {
+    /// Runs on the MQTT network thread. Returning lets the burst's PUBACKs
+    /// go out, so it returns only once the burst is committed. If the store
+    /// cannot take it, the process stops without acknowledging: the broker
+    /// redelivers to the next run, rather than the messages being lost.
+    static func accept(_ burst: [ReceivedMessage], store: Store, wake: Wake, logger: Logger) {
         let arrived = Instant(millis: Int64((Date().timeIntervalSince1970 * 1000).rounded()))
+        let arrivals = burst.map {
+            Store.Arrival(topic: $0.topic, payload: $0.payload, qos: $0.qos, retain: $0.retain, arrivedAt: arrived)
+        }
         for attempt in 1...5 {
             do {
-                switch try store.accept(topic: message.topic, payload: message.payload, qos: message.qos,
-                                        retain: message.retain, arrivedAt: arrived) {
-                case .new:
-                    wake.signal()
-                case .duplicate(let original):
-                    logger.debug("redelivery of inbox message \(original) on \(message.topic) recognised; not processed again")
+                let outcomes = try store.accept(arrivals)
+                for (message, outcome) in zip(burst, outcomes) {
+                    if case .duplicate(let original) = outcome {
+                        logger.debug("redelivery of inbox message \(original) on \(message.topic) recognised; not processed again")
+                    }
                 }
+                if outcomes.contains(where: { if case .new = $0 { true } else { false } }) { wake.signal() }
                 return
             } catch {
-                logger.error("cannot store a message from \(message.topic) (attempt \(attempt) of 5): \(error)")
+                logger.error("cannot store \(burst.count) message(s) from \(burst[0].topic)… (attempt \(attempt) of 5): \(error)")
                 Thread.sleep(forTimeInterval: 0.2 * Double(attempt))
             }
         }

@@ -59,23 +59,57 @@ public final class Store: Sendable {
         case duplicate(of: Int64)
     }
 
+    /// One message as it came off the wire.
+    public struct Arrival: Sendable {
+        public var topic: String
+        public var payload: [UInt8]
+        public var qos: Int
+        public var retain: Bool
+        public var arrivedAt: Instant
+
+        public init(topic: String, payload: [UInt8], qos: Int, retain: Bool, arrivedAt: Instant) {
+            self.topic = topic
+            self.payload = payload
+            self.qos = qos
+            self.retain = retain
+            self.arrivedAt = arrivedAt
+        }
+    }
+
     /// Durably records one received message. Returns only after the commit, so
     /// the caller may then let the broker consider it delivered.
     public func accept(topic: String, payload: [UInt8], qos: Int, retain: Bool, arrivedAt: Instant) throws -> Accepted {
-        let hash = Digest.sha256Hex(payload)
-        return try pool.writeWithoutTransaction { db in
+        try accept([Arrival(topic: topic, payload: payload, qos: qos, retain: retain, arrivedAt: arrivedAt)])[0]
+    }
+
+    /// Durably records a burst of received messages in one transaction (one
+    /// commit is what a message costs; a burst shares it). Returns, in order,
+    /// what became of each, only after the commit.
+    public func accept(_ arrivals: [Arrival]) throws -> [Accepted] {
+        guard !arrivals.isEmpty else { return [] }
+        let hashes = arrivals.map { Digest.sha256Hex($0.payload) }
+        return try pool.write { db in
             let insert = try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO inbox (topic, payload, sha256, arrived_at, qos, retain)
                 VALUES (?, ?, ?, ?, ?, ?)
                 """)
-            try insert.execute(arguments: [topic, Data(payload), hash, arrivedAt.millis, qos, retain])
-            if db.changesCount == 1 { return .new(db.lastInsertedRowID) }
-            let original = try Int64.fetchOne(
-                db, sql: "SELECT id FROM inbox WHERE topic = ? AND sha256 = ?", arguments: [topic, hash]) ?? 0
-            try db.execute(
-                sql: "INSERT INTO duplicates (kind, topic, sha256, inbox_id, arrived_at) VALUES ('redelivery', ?, ?, ?, ?)",
-                arguments: [topic, hash, original, arrivedAt.millis])
-            return .duplicate(of: original)
+            var results: [Accepted] = []
+            results.reserveCapacity(arrivals.count)
+            for (a, hash) in zip(arrivals, hashes) {
+                try insert.execute(arguments: [a.topic, Data(a.payload), hash, a.arrivedAt.millis, a.qos, a.retain])
+                if db.changesCount == 1 {
+                    results.append(.new(db.lastInsertedRowID))
+                    continue
+                }
+                let original = try Int64.fetchOne(
+                    db.cachedStatement(sql: "SELECT id FROM inbox WHERE topic = ? AND sha256 = ?"),
+                    arguments: [a.topic, hash]) ?? 0
+                try db.cachedStatement(sql: """
+                    INSERT INTO duplicates (kind, topic, sha256, inbox_id, arrived_at) VALUES ('redelivery', ?, ?, ?, ?)
+                    """).execute(arguments: [a.topic, hash, original, a.arrivedAt.millis])
+                results.append(.duplicate(of: original))
+            }
+            return results
         }
     }
 

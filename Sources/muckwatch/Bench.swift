@@ -135,6 +135,9 @@ struct Bench: AsyncParsableCommand {
         s.maxInflight = 100
         let client = try MQTTClient(settings: s)
         try client.start()
+        guard client.waitUntilConnected(timeout: 10) else {
+            throw CLIError("the benchmark publisher could not connect to 127.0.0.1:\(port)")
+        }
         return client
     }
 

@@ -78,7 +78,7 @@ final class DaemonEndToEndTests: XCTestCase {
             XCTAssertEqual(reasons, ["invalid_json", "missing_field", "out_of_range", "wrong_type", "future_time"])
             let raw = try Data.fetchOne(db, sql: "SELECT payload FROM dead_letters WHERE reason = 'invalid_json'")
             XCTAssertEqual(raw.map { String(decoding: $0, as: UTF8.self) }, #"{"device":"T-0001","#)
-            XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM duplicates"), 1)
+            XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM duplicates"), 1, "\((try? Row.fetchAll(db, sql: "SELECT * FROM duplicates")) ?? [])")
         }
 
         // The operator CLI reads the same store.

@@ -203,6 +203,7 @@ final class TestPublisher {
         s.maxInflight = 100
         client = try MQTTClient(settings: s)
         try client.start()
+        try eventually("publisher \(clientId) to connect to 127.0.0.1:\(port)", timeout: 10) { client.isConnected }
     }
 
     func publish(_ topic: String, _ payload: String) throws {
