@@ -42,6 +42,7 @@ let package = Package(
             dependencies: [
                 "MuckwatchCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -77,7 +78,9 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MuckwatchCoreTests", dependencies: ["MuckwatchCore", "MuckwatchConfig"]),
-        .testTarget(name: "MuckwatchStoreTests", dependencies: ["MuckwatchCore", "MuckwatchStore"]),
+        .testTarget(name: "MuckwatchStoreTests", dependencies: [
+            "MuckwatchCore", "MuckwatchStore", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

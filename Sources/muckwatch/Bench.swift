@@ -56,7 +56,7 @@ struct Bench: AsyncParsableCommand {
             persistence_location \(work)/
             autosave_interval 1
             max_queued_messages 1000000
-            max_inflight_messages 100
+            max_inflight_messages 1000
             """.write(toFile: "\(work)/mosquitto.conf", atomically: true, encoding: .utf8)
         let broker = try Spawned(mosquitto, ["-c", "\(work)/mosquitto.conf"], log: "\(work)/broker.log")
         defer { broker.stop() }
