@@ -205,13 +205,21 @@ public final class Store: Sendable {
 
     /// Runs the next unprocessed messages through the pipeline and commits
     /// everything they produced in one transaction. Nil when nothing is pending.
+    ///
+    /// Decoding and the rules run on a read snapshot, outside the write lock,
+    /// so the MQTT thread's inbox commits are not held up by them; only the
+    /// results take the lock. The pipeline is the only writer of its own
+    /// tables and of `last_inbox_id`, so the snapshot is current for them.
     public func processPending(with pipeline: Pipeline, limit: Int = 512) throws -> ProcessedBatch? {
-        try pool.write { db in
+        let work = try pool.read { db -> (messages: Int, outcome: BatchOutcome)? in
             let messages = try Self.fetchUnprocessed(db, limit: limit)
             guard !messages.isEmpty else { return nil }
-            let outcome = pipeline.process(messages, ledger: Ledger(db: db))
-            let alerts = try Self.apply(outcome, clock: pipeline.now, db)
-            return ProcessedBatch(messages: messages.count, alerts: alerts)
+            return (messages.count, pipeline.process(messages, ledger: Ledger(db: db)))
+        }
+        guard let work else { return nil }
+        return try pool.write { db in
+            let alerts = try Self.apply(work.outcome, clock: pipeline.now, db)
+            return ProcessedBatch(messages: work.messages, alerts: alerts)
         }
     }
 }

@@ -231,13 +231,26 @@ private final class Spawned {
         let out = FileHandle(forWritingAtPath: log)
         process.standardOutput = out
         process.standardError = out
+        // This runs on a dispatch worker thread, which blocks SIGTERM, SIGINT
+        // and SIGHUP; a child spawned from it inherits that mask and would
+        // ignore our SIGTERM. Unblock around the spawn.
+        var all = sigset_t(), saved = sigset_t()
+        sigfillset(&all)
+        pthread_sigmask(SIG_UNBLOCK, &all, &saved)
+        defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
         try process.run()
     }
 
+    /// SIGTERM, then SIGKILL if it has not gone after 10 s. (Not
+    /// `waitUntilExit`: off the main thread it spins a core.)
     func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = monotonic() + 10
+        while process.isRunning && monotonic() < deadline { usleep(10_000) }
         if process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
+            kill(process.processIdentifier, SIGKILL)
+            while process.isRunning { usleep(10_000) }
         }
     }
 }
