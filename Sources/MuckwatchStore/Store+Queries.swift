@@ -159,8 +159,8 @@ extension Store {
     /// cheap enough to poll.
     public func progress() throws -> (messages: Int, pending: Int) {
         try pool.read { db in
-            // Ids are never reused or skipped (AUTOINCREMENT; an ignored insert
-            // takes none), so the highest id is the count, without a scan.
+            // Ids are never reused or skipped (AUTOINCREMENT; a redelivery is
+            // looked up, not inserted), so the highest id is the count.
             let last = try Int.fetchOne(db, sql: "SELECT MAX(id) FROM inbox") ?? 0
             return (last, last - Int(try Self.lastProcessed(db)))
         }

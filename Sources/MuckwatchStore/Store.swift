@@ -98,47 +98,82 @@ public final class Store: Sendable {
         guard !arrivals.isEmpty else { return [] }
         let hashes = arrivals.map { Digest.sha256Hex($0.payload) }
         return try pool.write { db in
+            let find = try db.cachedStatement(sql: "SELECT id FROM inbox WHERE dedupe_key = ? AND topic = ? AND sha256 = ?")
             let insert = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO inbox (topic, payload, sha256, arrived_at, qos, retain)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO inbox (topic, payload, sha256, arrived_at, qos, retain, dedupe_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 """)
             var results: [Accepted] = []
             results.reserveCapacity(arrivals.count)
             for (a, hash) in zip(arrivals, hashes) {
-                try Self.insertInbox(insert, a, hash, db)
-                if db.changesCount == 1 {
+                let key = Self.dedupeKey(sha256Hex: hash)
+                if let original = try Self.findInInbox(find, key, a.topic, hash, db) {
+                    try db.cachedStatement(sql: """
+                        INSERT INTO duplicates (kind, topic, sha256, inbox_id, arrived_at) VALUES ('redelivery', ?, ?, ?, ?)
+                        """).execute(arguments: [a.topic, hash, original, a.arrivedAt.millis])
+                    results.append(.duplicate(of: original))
+                } else {
+                    try Self.insertInbox(insert, a, hash, key, db)
                     results.append(.new(db.lastInsertedRowID))
-                    continue
                 }
-                let original = try Int64.fetchOne(
-                    db.cachedStatement(sql: "SELECT id FROM inbox WHERE topic = ? AND sha256 = ?"),
-                    arguments: [a.topic, hash]) ?? 0
-                try db.cachedStatement(sql: """
-                    INSERT INTO duplicates (kind, topic, sha256, inbox_id, arrived_at) VALUES ('redelivery', ?, ?, ?, ?)
-                    """).execute(arguments: [a.topic, hash, original, a.arrivedAt.millis])
-                results.append(.duplicate(of: original))
             }
             return results
         }
     }
 
-    /// The hot path: binds straight from Swift's buffers (SQLITE_TRANSIENT
-    /// copies them) instead of boxing six values per message.
-    private static func insertInbox(_ insert: Statement, _ a: Arrival, _ hash: String, _ db: Database) throws {
-        let stmt = insert.sqliteStatement
-        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    // The hot path binds straight from Swift's buffers (SQLITE_TRANSIENT
+    // copies them) instead of boxing each value into StatementArguments.
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    private static func bindText(_ stmt: OpaquePointer, _ index: Int32, _ text: String) {
+        var text = text
+        text.withUTF8 { buf in
+            // An empty buffer may have no address; SQLite reads a null with
+            // length 0 as NULL, so bind an empty literal instead.
+            guard let base = buf.baseAddress, buf.count > 0 else {
+                _ = sqlite3_bind_text(stmt, index, "", 0, transient)
+                return
+            }
+            _ = base.withMemoryRebound(to: CChar.self, capacity: buf.count) {
+                sqlite3_bind_text(stmt, index, $0, Int32(buf.count), transient)
+            }
+        }
+    }
+
+    private static func step(_ stmt: OpaquePointer, _ db: Database) throws -> Int32 {
+        let rc = sqlite3_step(stmt)
+        guard rc == SQLITE_DONE || rc == SQLITE_ROW else {
+            sqlite3_reset(stmt)
+            throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+        return rc
+    }
+
+    private static func findInInbox(_ find: Statement, _ key: Int64, _ topic: String, _ hash: String, _ db: Database) throws -> Int64? {
+        let stmt = find.sqliteStatement
         sqlite3_reset(stmt)
-        _ = a.topic.utf8CString.withUnsafeBufferPointer { sqlite3_bind_text(stmt, 1, $0.baseAddress, -1, transient) }
-        _ = a.payload.withUnsafeBytes { sqlite3_bind_blob(stmt, 2, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), transient) }
-        _ = hash.utf8CString.withUnsafeBufferPointer { sqlite3_bind_text(stmt, 3, $0.baseAddress, -1, transient) }
+        sqlite3_bind_int64(stmt, 1, key)
+        bindText(stmt, 2, topic)
+        bindText(stmt, 3, hash)
+        defer { sqlite3_reset(stmt) }
+        return try step(stmt, db) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : nil
+    }
+
+    private static func insertInbox(_ insert: Statement, _ a: Arrival, _ hash: String, _ key: Int64, _ db: Database) throws {
+        let stmt = insert.sqliteStatement
+        sqlite3_reset(stmt)
+        bindText(stmt, 1, a.topic)
+        _ = a.payload.withUnsafeBytes {
+            sqlite3_bind_blob(stmt, 2, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), transient)
+        }
+        bindText(stmt, 3, hash)
         sqlite3_bind_int64(stmt, 4, a.arrivedAt.millis)
         sqlite3_bind_int64(stmt, 5, Int64(a.qos))
         sqlite3_bind_int64(stmt, 6, a.retain ? 1 : 0)
-        let rc = sqlite3_step(stmt)
-        sqlite3_reset(stmt)
-        guard rc == SQLITE_DONE else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-        }
+        sqlite3_bind_int64(stmt, 7, key)
+        defer { sqlite3_reset(stmt) }
+        _ = try step(stmt, db)
     }
 
     /// Inbox messages the pipeline has not processed yet, oldest first.
