@@ -116,7 +116,7 @@ persistence_location $DEMO/broker/
 autosave_interval 1
 max_queued_messages 100000
 max_queued_bytes 0
-max_inflight_messages 100
+max_inflight_messages 1000
 log_dest stdout
 log_type error
 log_type warning

@@ -99,7 +99,7 @@ final class TestBroker {
             persistence_location \(dir)/broker/
             autosave_interval 1
             max_queued_messages 200000
-            max_inflight_messages 100
+            max_inflight_messages 1000
             """.write(toFile: "\(dir)/mosquitto.conf", atomically: true, encoding: .utf8)
         try start()
     }
