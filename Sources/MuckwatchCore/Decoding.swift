@@ -104,6 +104,9 @@ public struct PayloadDecoder: Sendable {
         switch type {
         case is Double.Type, is Int64.Type, is Int.Type: "a number"
         case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is [String: Any].Type: "an object"
+        case is [Any].Type: "an array"
         default: "\(type)"
         }
     }

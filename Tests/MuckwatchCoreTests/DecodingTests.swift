@@ -323,6 +323,12 @@ final class DecodingTests: XCTestCase {
         }
     }
 
+    func testClipAsTextNamesAnObject() throws {
+        let f = try failure(decode(Topic.camera(), #"{"ts":1764000000000,"type":"spill","clip":"x"}"#))
+        XCTAssertEqual(f.reason, .wrongType)
+        XCTAssertEqual(f.detail, "field 'clip' should be an object")
+    }
+
     func testSpeedAsTextNamesTheExpectedType() throws {
         let f = try failure(decode(Topic.truck(), #"{"ts":1764000000000,"lat":22.5,"lon":114,"speed_kmh":"fast"}"#))
         XCTAssertEqual(f.detail, "field 'speed_kmh' should be a number")
