@@ -25,6 +25,8 @@ public struct DecodeFailure: Error, Sendable, Equatable {
 
 /// Turns native JSON payloads (§4) into records, or says exactly why not.
 public struct PayloadDecoder: Sendable {
+    /// One decoder for every message: it holds no per-message state.
+    private let json = JSONDecoder()
     public var routes: TopicRoutes
     /// Payload times further than this ahead of arrival are rejected.
     public var maxFutureSeconds: Double
@@ -57,7 +59,7 @@ public struct PayloadDecoder: Sendable {
 
     private func decode(kind: PayloadKind, payload: [UInt8], topicDevice: String?) throws -> Record {
         let data = Data(payload)
-        let decoder = JSONDecoder()
+        let decoder = json
         switch kind {
         case .truckTelemetry:
             let p = try decoder.decode(TruckPayload.self, from: data)

@@ -245,7 +245,7 @@ public final class Store: Sendable {
     /// so the MQTT thread's inbox commits are not held up by them; only the
     /// results take the lock. The pipeline is the only writer of its own
     /// tables and of `last_inbox_id`, so the snapshot is current for them.
-    public func processPending(with pipeline: Pipeline, limit: Int = 512) throws -> ProcessedBatch? {
+    public func processPending(with pipeline: Pipeline, limit: Int = 2048) throws -> ProcessedBatch? {
         let work = try pool.read { db -> (messages: Int, outcome: BatchOutcome)? in
             let messages = try Self.fetchUnprocessed(db, limit: limit)
             guard !messages.isEmpty else { return nil }
