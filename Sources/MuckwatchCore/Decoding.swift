@@ -59,19 +59,18 @@ public struct PayloadDecoder: Sendable {
 
     private func decode(kind: PayloadKind, payload: [UInt8], topicDevice: String?) throws -> Record {
         let data = Data(payload)
-        let decoder = json
         switch kind {
         case .truckTelemetry:
-            let p = try decoder.decode(TruckPayload.self, from: data)
+            let p = try json.decode(TruckPayload.self, from: data)
             return .truck(try p.validated(topicDevice: topicDevice))
         case .fumeReading:
-            let p = try decoder.decode(FumePayload.self, from: data)
+            let p = try json.decode(FumePayload.self, from: data)
             return .fume(try p.validated(topicDevice: topicDevice))
         case .cameraEvent, .droneEvent:
-            let p = try decoder.decode(EventPayload.self, from: data)
+            let p = try json.decode(EventPayload.self, from: data)
             return .event(try p.validated(kind: kind == .cameraEvent ? .camera : .drone, topicDevice: topicDevice))
         case .droneTelemetry:
-            let p = try decoder.decode(DronePayload.self, from: data)
+            let p = try json.decode(DronePayload.self, from: data)
             return .drone(try p.validated(topicDevice: topicDevice))
         }
     }

@@ -395,8 +395,7 @@ private final class Connection: Sendable {
         }
         // Everything read is handed over before any PUBACK is written, even
         // when the connection broke mid-burst (the broker then redelivers).
-        let burst = context.takeReceived()
-        if !burst.isEmpty { onMessages(burst) }
+        handOverReceived()
         if rc == success { rc = call { mosquitto_loop_write($0, 1) } }
         if rc == success { rc = call { mosquitto_loop_misc($0) } }
         return rc == success
@@ -404,13 +403,17 @@ private final class Connection: Sendable {
 
     /// On stop: hand over the last burst, send its PUBACKs and a DISCONNECT.
     private func finish(connected: Bool) {
-        let burst = context.takeReceived()
-        if !burst.isEmpty { onMessages(burst) }
+        handOverReceived()
         guard connected else { return }
         _ = call { mosq in
             mosquitto_disconnect(mosq)
             return mosquitto_loop_write(mosq, 1)
         }
+    }
+
+    private func handOverReceived() {
+        let burst = context.takeReceived()
+        if !burst.isEmpty { onMessages(burst) }
     }
 
     private func waitForWake(seconds: Double) {

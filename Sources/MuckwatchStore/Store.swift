@@ -145,10 +145,10 @@ public final class Store: Sendable {
         }
     }
 
+    /// One step; the callers reset the statement afterwards.
     private static func step(_ stmt: OpaquePointer, _ db: Database) throws -> Int32 {
         let rc = sqlite3_step(stmt)
         guard rc == SQLITE_DONE || rc == SQLITE_ROW else {
-            sqlite3_reset(stmt)
             throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
         }
         return rc
