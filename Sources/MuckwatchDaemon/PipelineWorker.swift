@@ -1,26 +1,62 @@
 import Dispatch
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import MuckwatchCore
 import MuckwatchStore
 import Synchronization
 
-/// Runs an actor's jobs on a dispatch queue of its own, so that the store's
-/// blocking SQLite calls never occupy Swift's cooperative threads.
-final class QueueExecutor: SerialExecutor {
-    let queue: DispatchQueue
+/// Runs an actor's jobs on a thread of its own, so that the store's blocking
+/// SQLite calls never occupy Swift's cooperative threads.
+///
+/// The thread runs at a lower scheduling priority than MQTT ingest: when the
+/// cores are saturated, taking messages into the durable inbox (which the broker
+/// is waiting on) comes first, and the rules catch up on the backlog after the
+/// burst. At normal load nothing competes and the priority makes no difference.
+final class ThreadExecutor: SerialExecutor {
+    private final class Jobs: Sendable {
+        let state = Mutex<(pending: [UnownedJob], stopped: Bool)>(([], false))
+        let wake = DispatchSemaphore(value: 0)
+    }
+    private let jobs = Jobs()
 
-    init(label: String) { queue = DispatchQueue(label: label) }
+    init(name: String, niceness: Int32) {
+        let this = asUnownedSerialExecutor()
+        let thread = Thread { [jobs] in
+            // On Linux, PRIO_PROCESS with who = 0 applies to the calling thread only.
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
+            while true {
+                jobs.wake.wait()
+                let (batch, stopped) = jobs.state.withLock { state in
+                    defer { state.pending.removeAll(keepingCapacity: true) }
+                    return (state.pending, state.stopped)
+                }
+                for job in batch { job.runSynchronously(on: this) }
+                if stopped { return }
+            }
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    deinit {
+        jobs.state.withLock { $0.stopped = true }
+        jobs.wake.signal()
+    }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        queue.async { job.runSynchronously(on: self.asUnownedSerialExecutor()) }
+        jobs.state.withLock { $0.pending.append(job) }
+        jobs.wake.signal()
     }
 }
 
 /// Owns the pipeline and the alert log: takes what the inbox holds, commits
 /// what it produced, then writes the alert lines.
 actor PipelineWorker {
-    private let executor = QueueExecutor(label: "muckwatch.pipeline")
+    private let executor = ThreadExecutor(name: "muckwatch.pipeline", niceness: 5)
     nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     private let store: Store

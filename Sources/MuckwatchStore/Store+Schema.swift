@@ -126,10 +126,16 @@ extension Store {
             }
             try db.execute(sql: "CREATE INDEX inbox_dedupe ON inbox (dedupe_key)")
         }
+        m.registerMigration("v3: redelivery window in memory") { db in
+            // See RecentArrivals: the index's random inserts made ingest slow
+            // down as the store grew. The key column stays; the window is
+            // loaded from it.
+            try db.execute(sql: "DROP INDEX inbox_dedupe")
+        }
         return m
     }
 
-    /// The inbox's redelivery index key: the first 8 bytes of the payload's
+    /// The inbox's redelivery key: the first 8 bytes of the payload's
     /// SHA-256 as a signed integer.
     static func dedupeKey(sha256Hex: String) -> Int64 {
         Int64(bitPattern: UInt64(sha256Hex.prefix(16), radix: 16) ?? 0)

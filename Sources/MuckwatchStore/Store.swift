@@ -6,6 +6,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import MuckwatchCore
+import Synchronization
 
 /// A failure of the store, with what was being done.
 public struct StoreError: Error, CustomStringConvertible {
@@ -26,14 +27,21 @@ public final class Store: Sendable {
     let pool: DatabasePool
     public let path: String
     private let checkpointer: Checkpointer?
+    /// Loaded on the first accept, so that readers (the CLI) never pay for it.
+    private let recentArrivals: Mutex<RecentArrivals?> = Mutex(nil)
+    private let redeliveryWindow: Int
 
     /// Opens (creating if needed) and migrates the store. With
     /// `backgroundCheckpoints` (the daemon), copying the WAL back into the
     /// database (and its fsync) happens on a timer thread of its own instead
     /// of inside whichever commit crosses SQLite's 1000-page mark: the MQTT
     /// thread's commits then only append to the WAL.
-    public init(path: String, backgroundCheckpoints: Bool = false) throws {
+    ///
+    /// `redeliveryWindow` is how many of the latest messages a redelivery is
+    /// recognised among (see `RecentArrivals`).
+    public init(path: String, backgroundCheckpoints: Bool = false, redeliveryWindow: Int = 1_000_000) throws {
         self.path = path
+        self.redeliveryWindow = redeliveryWindow
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty {
             do {
@@ -49,7 +57,7 @@ public final class Store: Sendable {
             // guarantee QoS 1 acknowledgement needs); see README on power loss.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // 64 MB of page cache (default 2 MB), so the indexes that take
-            // random inserts (redelivery key, device+time) stay in memory as
+            // random inserts (device+time) stay in memory as
             // the store grows, instead of being re-read for each burst.
             try db.execute(sql: "PRAGMA cache_size = -65536")
             if backgroundCheckpoints { try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
@@ -101,28 +109,52 @@ public final class Store: Sendable {
     public func accept(_ arrivals: [Arrival]) throws -> [Accepted] {
         guard !arrivals.isEmpty else { return [] }
         let hashes = arrivals.map { Digest.sha256Hex($0.payload) }
-        return try pool.write { db in
-            let find = try db.cachedStatement(sql: "SELECT id FROM inbox WHERE dedupe_key = ? AND topic = ? AND sha256 = ?")
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO inbox (topic, payload, sha256, arrived_at, qos, retain, dedupe_key)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """)
-            var results: [Accepted] = []
-            results.reserveCapacity(arrivals.count)
-            for (a, hash) in zip(arrivals, hashes) {
-                let key = Self.dedupeKey(sha256Hex: hash)
-                if let original = try Self.findInInbox(find, key, a.topic, hash, db) {
-                    try db.cachedStatement(sql: """
-                        INSERT INTO duplicates (kind, topic, sha256, inbox_id, arrived_at) VALUES ('redelivery', ?, ?, ?, ?)
-                        """).execute(arguments: [a.topic, hash, original, a.arrivedAt.millis])
-                    results.append(.duplicate(of: original))
-                } else {
-                    try Self.insertInbox(insert, a, hash, key, db)
-                    results.append(.new(db.lastInsertedRowID))
+        return try recentArrivals.withLock { recent in
+            var window = try recent ?? loadRecentArrivals()
+            let (results, stored) = try pool.write { db in
+                let original = try db.cachedStatement(sql: "SELECT 1 FROM inbox WHERE id = ? AND topic = ? AND sha256 = ?")
+                let insert = try db.cachedStatement(sql: """
+                    INSERT INTO inbox (topic, payload, sha256, arrived_at, qos, retain, dedupe_key)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """)
+                var results: [Accepted] = []
+                results.reserveCapacity(arrivals.count)
+                var stored: [(key: Int64, id: Int64)] = []
+                var storedNow: [Int64: Int64] = [:]   // repeats within this burst
+                for (a, hash) in zip(arrivals, hashes) {
+                    let key = Self.dedupeKey(sha256Hex: hash)
+                    // The key only points at a candidate; topic and hash decide.
+                    if let candidate = storedNow[key] ?? window.id(for: key),
+                       try Self.inboxRow(original, candidate, is: a.topic, hash, db) {
+                        try db.cachedStatement(sql: """
+                            INSERT INTO duplicates (kind, topic, sha256, inbox_id, arrived_at) VALUES ('redelivery', ?, ?, ?, ?)
+                            """).execute(arguments: [a.topic, hash, candidate, a.arrivedAt.millis])
+                        results.append(.duplicate(of: candidate))
+                    } else {
+                        try Self.insertInbox(insert, a, hash, key, db)
+                        let id = db.lastInsertedRowID
+                        stored.append((key, id))
+                        storedNow[key] = id
+                        results.append(.new(id))
+                    }
                 }
+                return (results, stored)
             }
+            // Only committed messages are remembered.
+            for entry in stored { window.remember(key: entry.key, id: entry.id) }
+            recent = window
             return results
         }
+    }
+
+    private func loadRecentArrivals() throws -> RecentArrivals {
+        var window = RecentArrivals(capacity: redeliveryWindow)
+        let rows = try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT dedupe_key, id FROM inbox ORDER BY id DESC LIMIT ?",
+                             arguments: [redeliveryWindow])
+        }
+        for row in rows.reversed() { window.remember(key: row[0], id: row[1]) }
+        return window
     }
 
     // The hot path binds straight from Swift's buffers (SQLITE_TRANSIENT
@@ -154,14 +186,14 @@ public final class Store: Sendable {
         return rc
     }
 
-    private static func findInInbox(_ find: Statement, _ key: Int64, _ topic: String, _ hash: String, _ db: Database) throws -> Int64? {
+    private static func inboxRow(_ find: Statement, _ id: Int64, is topic: String, _ hash: String, _ db: Database) throws -> Bool {
         let stmt = find.sqliteStatement
         sqlite3_reset(stmt)
-        sqlite3_bind_int64(stmt, 1, key)
+        sqlite3_bind_int64(stmt, 1, id)
         bindText(stmt, 2, topic)
         bindText(stmt, 3, hash)
         defer { sqlite3_reset(stmt) }
-        return try step(stmt, db) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : nil
+        return try step(stmt, db) == SQLITE_ROW
     }
 
     private static func insertInbox(_ insert: Statement, _ a: Arrival, _ hash: String, _ key: Int64, _ db: Database) throws {

@@ -64,6 +64,37 @@ final class StoreInboxTests: StoreTestCase {
         XCTAssertEqual(stats.records, ["camera_event": 1])
     }
 
+    func testRepeatWithinOneBurstIsStoredOnce() throws {
+        let store = try Store(path: path)
+        let payload = Array(truckPayload("2026-11-24T21:15:00+08:00").utf8)
+        let at = instant("2026-11-24T21:15:00+08:00")
+        let burst = [payload, payload, Array(spillPayload.utf8)].map {
+            Store.Arrival(topic: Topic.truck(), payload: $0, qos: 1, retain: false, arrivedAt: at)
+        }
+        XCTAssertEqual(try store.accept(burst), [.new(1), .duplicate(of: 1), .new(2)])
+        XCTAssertEqual(try store.stats().messages, 2)
+    }
+
+    /// Redeliveries are recognised among the latest `redeliveryWindow`
+    /// messages, including those stored before the store was reopened.
+    func testRedeliveryWindowSurvivesReopenAndForgetsOlderMessages() throws {
+        let payloads = (0..<5).map { truckPayload(String(format: "2026-11-24T21:15:%02d+08:00", $0)) }
+        do {
+            let store = try Store(path: path, redeliveryWindow: 3)
+            for (i, p) in payloads.enumerated() {
+                XCTAssertEqual(try accept(store, Topic.truck(), p, at: "2026-11-24T21:16:00+08:00"), .new(Int64(i + 1)))
+            }
+            XCTAssertEqual(try accept(store, Topic.truck(), payloads[2], at: "2026-11-24T21:16:01+08:00"), .duplicate(of: 3))
+            XCTAssertEqual(try accept(store, Topic.truck(), payloads[1], at: "2026-11-24T21:16:01+08:00"), .new(6),
+                           "older than the window: a new message")
+        }
+        let reopened = try Store(path: path, redeliveryWindow: 3)
+        XCTAssertEqual(try accept(reopened, Topic.truck(), payloads[4], at: "2026-11-24T21:17:00+08:00"), .duplicate(of: 5))
+        XCTAssertEqual(try accept(reopened, Topic.truck(), payloads[1], at: "2026-11-24T21:17:00+08:00"), .duplicate(of: 6))
+        XCTAssertEqual(try accept(reopened, Topic.truck(), payloads[2], at: "2026-11-24T21:17:00+08:00"), .new(7),
+                       "stored 4 messages ago: outside a window of 3")
+    }
+
     func testCreatesItsFolder() throws {
         let nested = folder.appendingPathComponent("a/b/muckwatch.db").path
         let store = try Store(path: nested)
