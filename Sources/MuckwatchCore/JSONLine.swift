@@ -31,6 +31,12 @@ public struct JSONLine {
         out += String(v)
     }
 
+    public mutating func addBool(_ k: String, _ v: Bool?) {
+        guard let v else { return }
+        key(k)
+        out += v ? "true" : "false"
+    }
+
     public mutating func add(_ k: String, _ v: [String]) {
         key(k)
         out += "["
