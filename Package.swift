@@ -72,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "muckwatch",
             dependencies: [
-                "MuckwatchCore", "MuckwatchConfig", "MuckwatchStore", "MuckwatchIngest",
+                "MuckwatchCore", "MuckwatchConfig", "MuckwatchStore", "MuckwatchIngest", "MuckwatchDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
