@@ -53,57 +53,21 @@ final class ThreadExecutor: SerialExecutor {
     }
 }
 
-/// Owns the pipeline and the alert log: takes what the inbox holds, commits
-/// what it produced, then writes the alert lines.
+/// The daemon's pipeline on a thread of its own (see `PipelineRunner`).
 actor PipelineWorker {
     private let executor = ThreadExecutor(name: "muckwatch.pipeline", niceness: 5)
     nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
-    private let store: Store
-    private let pipeline: Pipeline
-    private let alertLog: AlertLog
-    private let logger: Logger
+    private let runner: PipelineRunner
 
     init(store: Store, settings: PipelineSettings, alertLogPath: String, logger: Logger) throws {
-        self.store = store
-        self.pipeline = try store.restorePipeline(settings: settings)
-        self.alertLog = try AlertLog(path: alertLogPath)
-        self.logger = logger
+        runner = try PipelineRunner(store: store, settings: settings, alertLogPath: alertLogPath, logger: logger)
     }
 
-    /// Writes alerts committed before a crash but never logged.
-    func logLeftoverAlerts() throws {
-        let leftover = try store.unloggedAlerts()
-        if !leftover.isEmpty {
-            logger.notice("writing \(leftover.count) alert(s) committed before the last stop but not yet logged")
-            try log(leftover)
-        }
-    }
+    func logLeftoverAlerts() throws { try runner.logLeftoverAlerts() }
 
-    /// Processes everything pending; returns how many messages it took.
     @discardableResult
-    func drain() throws -> Int {
-        var total = 0
-        while let batch = try store.processPending(with: pipeline) {
-            total += batch.messages
-            try log(batch.alerts)
-        }
-        return total
-    }
+    func drain() throws -> Int { try runner.drain() }
 
-    private func log(_ alerts: [StoredAlert]) throws {
-        guard !alerts.isEmpty else { return }
-        try alertLog.append(alerts.map(\.line))
-        try store.markLogged(alerts)
-        logger.info("\(alerts.count) alert(s) written: \(alerts.map(\.alertId).joined(separator: ", "))")
-    }
-
-    func reopenAlertLog() {
-        do {
-            try alertLog.reopen()
-            logger.info("reopened the alert log \(alertLog.path)")
-        } catch {
-            logger.error("cannot reopen the alert log \(alertLog.path): \(error)")
-        }
-    }
+    func reopenAlertLog() { runner.reopenAlertLog() }
 }

@@ -1,0 +1,57 @@
+import Logging
+import MuckwatchCore
+import MuckwatchStore
+
+/// The pipeline as the daemon runs it: takes what the inbox holds, commits
+/// what the rules produced, then writes the alert lines. The daemon drives it
+/// from `PipelineWorker`; `muckwatch replay` drives it directly, so that the
+/// two paths cannot drift apart.
+public final class PipelineRunner {
+    public let store: Store
+    private let pipeline: Pipeline
+    private let alertLog: AlertLog
+    private let logger: Logger
+
+    public init(store: Store, settings: PipelineSettings, alertLogPath: String, logger: Logger) throws {
+        self.store = store
+        self.pipeline = try store.restorePipeline(settings: settings)
+        self.alertLog = try AlertLog(path: alertLogPath)
+        self.logger = logger
+    }
+
+    /// Writes alerts committed before a crash but never logged.
+    public func logLeftoverAlerts() throws {
+        let leftover = try store.unloggedAlerts()
+        if !leftover.isEmpty {
+            logger.notice("writing \(leftover.count) alert(s) committed before the last stop but not yet logged")
+            try log(leftover)
+        }
+    }
+
+    /// Processes everything pending; returns how many messages it took.
+    @discardableResult
+    public func drain() throws -> Int {
+        var total = 0
+        while let batch = try store.processPending(with: pipeline) {
+            total += batch.messages
+            try log(batch.alerts)
+        }
+        return total
+    }
+
+    private func log(_ alerts: [StoredAlert]) throws {
+        guard !alerts.isEmpty else { return }
+        try alertLog.append(alerts.map(\.line))
+        try store.markLogged(alerts)
+        logger.info("\(alerts.count) alert(s) written: \(alerts.map(\.alertId).joined(separator: ", "))")
+    }
+
+    func reopenAlertLog() {
+        do {
+            try alertLog.reopen()
+            logger.info("reopened the alert log \(alertLog.path)")
+        } catch {
+            logger.error("cannot reopen the alert log \(alertLog.path): \(error)")
+        }
+    }
+}
