@@ -24,7 +24,7 @@ public struct Daemon: Sendable {
         let store = try Store(path: config.storePath, backgroundCheckpoints: true)
         logger.info("store open at \(config.storePath)")
         let worker = try PipelineWorker(store: store, settings: config.pipelineSettings,
-                                        alertLogPath: config.alertLogPath, logger: logger)
+                                        alertLogPath: config.alertLogPath, logger: logger, niceness: 5)
         try await worker.logLeftoverAlerts()
         let recovered = try await worker.drain()
         if recovered > 0 { logger.notice("processed \(recovered) message(s) accepted before the last stop") }
@@ -87,30 +87,13 @@ struct IngestService: Service {
     let brokerURL: String
 
     init(config: MuckwatchConfiguration, store: Store, wake: Wake, systemd: SystemdNotifier, logger: Logger) throws {
-        var s = MQTTSettings()
-        let b = config.broker
-        s.host = b.host
-        s.port = b.port
-        s.clientId = b.clientId
-        s.cleanSession = false
-        s.keepaliveS = b.keepaliveS
-        s.reconnectMinS = b.reconnectMinS
-        s.reconnectMaxS = b.reconnectMaxS
-        s.username = b.username
-        s.password = b.password
-        s.useTLS = b.useTLS
-        s.caFile = b.caFile
-        s.certFile = b.certFile
-        s.keyFile = b.keyFile
-        s.subscriptions = config.topics.map(\.filter.text)
-        s.qos = 1
         let log = logger
-        client = try MQTTClient(settings: s) { burst in
+        client = try MQTTClient(settings: MQTTSettings(config: config)) { burst in
             Self.accept(burst, store: store, wake: wake, logger: log)
         }
         self.systemd = systemd
         self.logger = logger
-        self.brokerURL = b.url
+        self.brokerURL = config.broker.url
     }
 
     /// Runs on the MQTT network thread. Returning lets the burst's PUBACKs

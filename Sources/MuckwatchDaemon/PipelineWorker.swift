@@ -53,21 +53,23 @@ final class ThreadExecutor: SerialExecutor {
     }
 }
 
-/// The daemon's pipeline on a thread of its own (see `PipelineRunner`).
-actor PipelineWorker {
-    private let executor = ThreadExecutor(name: "muckwatch.pipeline", niceness: 5)
-    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+/// The pipeline on a thread of its own (see `PipelineRunner`). The daemon
+/// runs it at nice 5 (see `ThreadExecutor`); replay at normal priority.
+public actor PipelineWorker {
+    private let executor: ThreadExecutor
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     private let runner: PipelineRunner
 
-    init(store: Store, settings: PipelineSettings, alertLogPath: String, logger: Logger) throws {
+    public init(store: Store, settings: PipelineSettings, alertLogPath: String, logger: Logger, niceness: Int32) throws {
+        executor = ThreadExecutor(name: "muckwatch.pipeline", niceness: niceness)
         runner = try PipelineRunner(store: store, settings: settings, alertLogPath: alertLogPath, logger: logger)
     }
 
-    func logLeftoverAlerts() throws { try runner.logLeftoverAlerts() }
+    public func logLeftoverAlerts() throws { try runner.logLeftoverAlerts() }
 
     @discardableResult
-    func drain() throws -> Int { try runner.drain() }
+    public func drain() throws -> Int { try runner.drain() }
 
     func reopenAlertLog() { runner.reopenAlertLog() }
 }

@@ -5,13 +5,14 @@ import MuckwatchConfig
 import MuckwatchCore
 import MuckwatchDaemon
 import MuckwatchStore
+import Synchronization
 
 /// `muckwatch replay`: recorded feeds through exactly the daemon's pipeline
 /// (inbox → decode → rules → store → alert log), with no broker and as fast as
 /// it can. Each message's arrival time is its feed `t`, and the rules run on
 /// the messages' own times, so the same feeds and config always give the same
 /// alert lines and case rows.
-struct Replay: ParsableCommand {
+struct Replay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run recorded feeds through the daemon's pipeline on a virtual clock, as fast as possible.",
         discussion: """
@@ -43,16 +44,15 @@ struct Replay: ParsableCommand {
         if feeds.isEmpty { throw ValidationError("give at least one feed file") }
     }
 
-    func run() throws {
+    func run() async throws {
         let config: MuckwatchConfiguration
         do {
             config = try self.config.map { try MuckwatchConfiguration.load(path: $0) } ?? MuckwatchConfiguration()
         } catch {
             throw CLIError("\(error)")
         }
-        var merger: FeedMerger
         do {
-            merger = try FeedMerger(paths: feeds)
+            _ = try FeedMerger(paths: feeds)   // every feed opens, before anything is written
         } catch {
             throw CLIError("\(error)")
         }
@@ -60,55 +60,57 @@ struct Replay: ParsableCommand {
         let alertPath = alertLog ?? config.alertLogPath
         var logger = Logger(label: "muckwatch.replay")
         logger.logLevel = .warning
-        let runner: PipelineRunner
+        let store: Store
+        let worker: PipelineWorker
         let before: StoreStats
         do {
-            let store = try Store(path: storePath)
-            runner = try PipelineRunner(store: store, settings: config.pipelineSettings,
-                                        alertLogPath: alertPath, logger: logger)
-            try runner.logLeftoverAlerts()
-            try runner.drain()
+            store = try Store(path: storePath)
+            worker = try PipelineWorker(store: store, settings: config.pipelineSettings,
+                                        alertLogPath: alertPath, logger: logger, niceness: 0)
+            try await worker.logLeftoverAlerts()
+            try await worker.drain()
             before = try store.stats()
         } catch {
             throw CLIError("\(error)")
         }
 
         let start = DispatchTime.now().uptimeNanoseconds
+        // Three stages, as in the daemon: feed lines are parsed on a thread of
+        // their own, this one stores them in the inbox, and the pipeline
+        // worker's thread processes the inbox behind it.
+        let parsed = FeedParsingThread(paths: feeds, batchSize: Self.batchSize)
         var read = 0
         var badLines = 0
-        var batch: [Store.Arrival] = []
-        batch.reserveCapacity(Self.batchSize)
-        func flush() throws {
-            guard !batch.isEmpty else { return }
-            _ = try runner.store.accept(batch)
-            try runner.drain()
-            batch.removeAll(keepingCapacity: true)
-        }
+        var drains: [Task<Int, Error>] = []
         do {
-            while let (path, line) = merger.next() {
-                switch line {
-                case .success(let m):
-                    read += 1
-                    batch.append(Store.Arrival(topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, arrivedAt: m.t))
-                    if batch.count == Self.batchSize { try flush() }
-                case .failure(let bad):
+            while let item = parsed.next() {
+                switch item {
+                case .batch(let batch):
+                    read += batch.count
+                    _ = try store.accept(batch)
+                    drains.append(Task { try await worker.drain() })
+                    if drains.count >= Self.drainsAhead { _ = try await drains.removeFirst().value }
+                case .bad(let path, let bad):
                     badLines += 1
                     FileHandle.standardError.write(Data("\(path): \(bad)\(strict ? "" : "; skipped")\n".utf8))
                     if strict {
-                        try flush()
+                        parsed.cancel()
+                        try await worker.drain()
                         throw CLIError("stopped at the first bad line (--strict); \(read) message(s) before it were replayed")
                     }
                 }
             }
-            try flush()
+            for drain in drains { _ = try await drain.value }
+            try await worker.drain()
         } catch let error as CLIError {
             throw error
         } catch {
+            parsed.cancel()
             throw CLIError("replay stopped after \(read) message(s): \(error)")
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 
-        let after = try runner.store.stats()
+        let after = try store.stats()
         let summary = ReplaySummary(before: before, after: after, read: read, badLines: badLines, seconds: seconds)
         if json {
             print(try Output.json(summary))
@@ -119,6 +121,87 @@ struct Replay: ParsableCommand {
 
     /// Messages per inbox transaction; the pipeline then takes them in its own batches.
     static let batchSize = 4096
+    /// How many batches the inbox may run ahead of the pipeline.
+    static let drainsAhead = 16
+}
+
+/// Reads and merges the feeds on a thread of its own, handing over batches
+/// of arrivals (arrival time = `t`) and bad lines in feed order, at most a few
+/// batches ahead of the consumer.
+final class FeedParsingThread: Sendable {
+    enum Item: Sendable {
+        case batch([Store.Arrival])
+        case bad(String, FeedLineError)
+    }
+
+    private let items = Mutex<(queue: [Item], done: Bool)>(([], false))
+    private let available = DispatchSemaphore(value: 0)
+    private let space: DispatchSemaphore
+    private let cancelled = Atomic<Bool>(false)
+
+    init(paths: [String], batchSize: Int, ahead: Int = 4) {
+        space = DispatchSemaphore(value: ahead)
+        let thread = Thread { [self] in
+            defer {
+                items.withLock { $0.done = true }
+                available.signal()
+            }
+            guard var merger = try? FeedMerger(paths: paths) else { return }
+            var batch: [Store.Arrival] = []
+            batch.reserveCapacity(batchSize)
+            func hand(_ item: Item) -> Bool {
+                space.wait()
+                if cancelled.load(ordering: .relaxed) { return false }
+                items.withLock { $0.queue.append(item) }
+                available.signal()
+                return true
+            }
+            while let (path, line) = merger.next() {
+                switch line {
+                case .success(let m):
+                    batch.append(Store.Arrival(topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, arrivedAt: m.t))
+                    if batch.count == batchSize {
+                        guard hand(.batch(batch)) else { return }
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                case .failure(let error):
+                    // Messages before the bad line go first, so that --strict
+                    // stops exactly there.
+                    if !batch.isEmpty {
+                        guard hand(.batch(batch)) else { return }
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                    guard hand(.bad(path, error)) else { return }
+                }
+            }
+            if !batch.isEmpty { _ = hand(.batch(batch)) }
+        }
+        thread.name = "muckwatch.feed-reader"
+        thread.start()
+    }
+
+    /// The next item, or nil at the end of every feed.
+    func next() -> Item? {
+        while true {
+            available.wait()
+            let (item, done) = items.withLock { state -> (Item?, Bool) in
+                state.queue.isEmpty ? (nil, state.done) : (state.queue.removeFirst(), false)
+            }
+            if let item {
+                space.signal()
+                return item
+            }
+            if done {
+                available.signal()   // later calls also see the end
+                return nil
+            }
+        }
+    }
+
+    func cancel() {
+        cancelled.store(true, ordering: .relaxed)
+        space.signal()
+    }
 }
 
 /// Several feeds merged by `t` (ties keep the order the feeds were given in).
