@@ -1,7 +1,7 @@
 # Muckwatch — common tasks. `make demo` is the one-command demo.
 SHELL := /bin/bash
 
-.PHONY: deps build release test demo bench clean-demo
+.PHONY: deps build release test demo bench bench-replay clean-demo
 
 deps:
 	Deploy/setup-deps.sh
@@ -21,6 +21,9 @@ demo: release
 
 bench: release
 	.build/release/muckwatch bench
+
+bench-replay: release
+	bench/replay.sh
 
 clean-demo:
 	rm -rf ./var/demo

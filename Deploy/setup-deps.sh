@@ -24,6 +24,7 @@ PACKAGES=(
   libmosquitto-dev mosquitto mosquitto-clients
   libsqlite3-dev pkg-config
   ffmpeg libavformat-dev libavcodec-dev libavutil-dev
+  python3 time
 )
 
 log() { printf 'setup-deps: %s\n' "$*" >&2; }

@@ -136,11 +136,13 @@ final class FeedParsingThread: Sendable {
 
     private let items = Mutex<(queue: [Item], done: Bool)>(([], false))
     private let available = DispatchSemaphore(value: 0)
-    private let space: DispatchSemaphore
+    /// Created at 0 and signalled up: libdispatch traps when a semaphore is
+    /// freed below the value it was created with.
+    private let space = DispatchSemaphore(value: 0)
     private let cancelled = Atomic<Bool>(false)
 
     init(paths: [String], batchSize: Int, ahead: Int = 4) {
-        space = DispatchSemaphore(value: ahead)
+        for _ in 0..<ahead { space.signal() }
         let thread = Thread { [self] in
             defer {
                 items.withLock { $0.done = true }

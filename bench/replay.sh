@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The replay benchmark (issue 3): generates a scenario feed of ~2 000 000
+# messages (trucks mostly), replays it through `muckwatch replay` into a fresh
+# store, and replays the same feed with bench/replay_baseline.py (json +
+# sqlite3 inserting the same rows) in the same run. Prints messages/s, peak
+# RSS and the ratio. Use a release build (`make bench-replay` builds one).
+#
+# Usage: bench/replay.sh [--trucks N] [--hours H] [--interval S] [--keep]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+trucks=2000 hours=1 interval=2 keep=no
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --trucks) trucks=$2; shift 2 ;;
+    --hours) hours=$2; shift 2 ;;
+    --interval) interval=$2; shift 2 ;;
+    --keep) keep=yes; shift ;;
+    -h | --help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) printf 'bench/replay.sh: unknown option %s (try --help)\n' "$1" >&2; exit 2 ;;
+  esac
+done
+
+bin=.build/release/muckwatch
+[[ -x $bin ]] || { echo "bench/replay.sh: no release build at $bin; run 'make release' first" >&2; exit 1; }
+[[ -x /usr/bin/time ]] || { echo "bench/replay.sh: /usr/bin/time is missing; install the Debian package 'time'" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "bench/replay.sh: python3 is missing; install the Debian package 'python3'" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/muckwatch-replay-bench.XXXXXX)
+if [[ $keep == no ]]; then trap 'rm -rf "$work"' EXIT; else echo "working folder: $work"; fi
+
+echo "generating: $trucks trucks, $hours h, one report per $interval s ..."
+"$bin" scenario --out "$work/scenario" --trucks "$trucks" --hours "$hours" --report-interval-s "$interval" --seed 7 2>/dev/null
+feed=$work/scenario/feed.jsonl
+lines=$(wc -l < "$feed")
+echo "feed: $lines lines, $(du -h "$feed" | cut -f1)"
+
+/usr/bin/time -f '%M %e' -o "$work/mw.time" \
+  "$bin" replay "$feed" --config "$work/scenario/config.yaml" --db "$work/mw.db" --alert-log "$work/alerts.jsonl" --json > "$work/mw.json"
+/usr/bin/time -f '%M %e' -o "$work/py.time" python3 bench/replay_baseline.py "$feed" "$work/py.db" > "$work/py.txt"
+
+python3 - "$work" <<'PY'
+import json, sys
+w = sys.argv[1]
+mw = json.load(open(f"{w}/mw.json"))
+mw_rss, mw_wall = open(f"{w}/mw.time").read().split()
+py_n, py_s, py_rate = open(f"{w}/py.txt").read().split()
+py_rss, py_wall = open(f"{w}/py.time").read().split()
+rate = mw["messages_per_second"]
+print(f"muckwatch replay: {mw['messages']} messages in {mw['seconds']:.1f} s = {rate:,.0f} msg/s, peak RSS {int(mw_rss)/1024:.0f} MB"
+      f"  (alerts {sum(mw['alerts'].values())}, cases opened {mw['cases_opened']}, dead letters {sum(mw['dead_letters'].values())})")
+print(f"python baseline:  {py_n} messages in {float(py_s):.1f} s = {float(py_rate):,.0f} msg/s, peak RSS {int(py_rss)/1024:.0f} MB")
+print(f"ratio:            {rate / float(py_rate):.2f} x the Python baseline  (target >= 20)")
+print(f"throughput:       {rate:,.0f} msg/s  (target >= 200 000)")
+PY
