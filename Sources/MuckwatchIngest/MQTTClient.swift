@@ -64,6 +64,11 @@ public struct MQTTError: Error, Sendable, CustomStringConvertible {
     public var action: String
 
     public var description: String { "\(action): \(String(cString: mosquitto_strerror(code))) (mosquitto error \(code))" }
+
+    /// Not connected at the moment: worth trying again once reconnected.
+    public var isNotConnected: Bool {
+        code == Int32(MOSQ_ERR_NO_CONN.rawValue) || code == Int32(MOSQ_ERR_CONN_LOST.rawValue)
+    }
 }
 
 private let libraryReady: Bool = {
