@@ -1,0 +1,1981 @@
+import Foundation
+
+// A synthetic recorded feed (SPEC §8) for tests and benchmarks: muck trucks
+// shuttling between construction and disposal sites around Shenzhen, fume
+// monitors, site cameras and drones, with violations, near-misses and bad
+// messages planted at known times and listed in a manifest.
+//
+// Everything comes from seeded SplitMix64 generators (one per truck, monitor
+// and purpose), numbers are written with fixed decimals, and the feed is
+// produced by merging per-source streams by receive time, so the same options
+// give the same bytes and a large feed never sits in memory. No I/O here: the
+// feed goes to a line sink, the other files are returned as text.
+
+// MARK: - Options
+
+/// The size, span and seed of a scenario (`muckwatch scenario`).
+public struct ScenarioOptions: Sendable, Equatable {
+    public var trucks = 6
+    public var hours = 1.0
+    public var seed: UInt64 = 1
+    /// 2026-11-24T14:00:00Z: 22:00 in Shenzhen, when muck trucks may run.
+    public var start = Instant(millis: 1_795_528_800_000)
+    public var fumeMonitors = 3
+    /// Trackers report this often while driving (every 30 s while parked at a site).
+    public var reportIntervalS = 10
+
+    public init() {}
+
+    public static let trucksRange = 1...100_000
+    public static let hoursRange = 0.05...48.0
+    public static let fumeMonitorsRange = 0...5_000
+    public static let reportIntervalRange = 1...30
+
+    /// Why these options cannot be generated, or nil.
+    public var problem: String? {
+        if !Self.trucksRange.contains(trucks) { return "--trucks must be within \(Self.trucksRange), not \(trucks)" }
+        if !hours.isFinite || !Self.hoursRange.contains(hours) {
+            return "--hours must be within \(Self.hoursRange.lowerBound)...\(Self.hoursRange.upperBound), not \(hours)"
+        }
+        if !Self.fumeMonitorsRange.contains(fumeMonitors) {
+            return "--fume-monitors must be within \(Self.fumeMonitorsRange), not \(fumeMonitors)"
+        }
+        if !Self.reportIntervalRange.contains(reportIntervalS) {
+            return "--report-interval-s must be within \(Self.reportIntervalRange), not \(reportIntervalS)"
+        }
+        if start.millis < 0 || start.millis > 4_000_000_000_000 { return "--start must be between 1970 and 2096" }
+        if start.millis % 1000 != 0 { return "--start must be a whole second" }
+        return nil
+    }
+
+    /// The command that generates this scenario.
+    public var commandLine: String {
+        "muckwatch scenario --out DIR --trucks \(trucks) --hours \(Self.decimal(hours)) --seed \(seed)"
+            + " --start \(RFC3339.format(start, offsetSeconds: 0)) --fume-monitors \(fumeMonitors)"
+            + " --report-interval-s \(reportIntervalS)"
+    }
+
+    /// `1`, `0.5`: a whole number without a fraction.
+    static func decimal(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+    }
+}
+
+public struct ScenarioError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}
+
+// MARK: - Manifest
+
+/// A violation or near-miss planted in the feed.
+public struct PlantedViolation: Sendable, Equatable {
+    public var id: String
+    /// `tracker_uncovered`, `tracker_open_short`, `camera_spill`, ...
+    public var kind: String
+    public var rule: String
+    /// Whether its signals raise (or join) an alert.
+    public var alertExpected: Bool
+    /// Signals the rule gives for it (0 for a near-miss).
+    public var expectedSignals: Int
+    /// The incident it belongs to, when it fires.
+    public var incident: String?
+    /// The truck concerned (the suspected party, when one is known).
+    public var device: String?
+    public var plate: String?
+    /// What reports it: the tracker's device, a camera or a drone.
+    public var source: String
+    /// Device time (payload `ts`) of the window; one instant for an event.
+    public var from: Instant
+    public var to: Instant
+    public var confidence: Double?
+    /// For a single message: its topic, receive time and feed line.
+    public var topic: String?
+    public var t: Instant?
+    public var line: Int?
+    public var note: String
+    var tag: String?
+
+    /// Kinds meant to fire; every other kind is a near-miss.
+    public static let firingKinds: Set<String> = ["tracker_uncovered", "camera_uncovered_load", "camera_spill", "drone_spill"]
+}
+
+/// A message the daemon must dead-letter, and why.
+public struct PlantedBadMessage: Sendable, Equatable {
+    public var id: String
+    public var reason: DeadLetterReason
+    public var topic: String
+    public var t: Instant
+    public var line: Int?
+    public var binary: Bool
+    public var note: String
+    var tag: String
+}
+
+/// A redelivered message that must be recognised and not processed again.
+public struct PlantedDuplicate: Sendable, Equatable {
+    public var id: String
+    /// The planted item whose message it repeats.
+    public var of: String
+    public var topic: String
+    public var t: Instant
+    public var line: Int?
+    var tag: String
+}
+
+/// What the pipeline should open: one alert and one draft case each.
+public struct ExpectedIncident: Sendable, Equatable {
+    public var id: String
+    public var rule: String
+    public var severity: String
+    public var subjectKind: String
+    public var subjectId: String
+    public var plate: String?
+    public var firstSignal: Instant
+    public var lastSignal: Instant
+    public var signals: Int
+    public var planted: [String]
+    public var priorIncidents: Int
+    public var suggestedAction: String
+}
+
+/// What a written feed holds.
+public struct ScenarioSummary: Sendable, Equatable {
+    public var lines = 0
+    /// Messages by kind (the keys of `ScenarioSummary.kinds`).
+    public var byKind: [String: Int] = [:]
+    /// Feed line numbers of the planted messages, by tag.
+    var lineOf: [String: Int] = [:]
+
+    public static let kinds = ["truck_telemetry", "fume_reading", "camera_event", "drone_telemetry", "drone_event",
+                               "bad", "duplicate"]
+}
+
+// MARK: - Generator
+
+/// Builds the scenario's world (sites, trucks) and probes the scripted trucks
+/// up front; `writeFeed` then generates the feed lazily, stream by stream.
+public final class ScenarioGenerator {
+    public let options: ScenarioOptions
+    let world: World
+    public private(set) var violations: [PlantedViolation] = []
+    public private(set) var badMessages: [PlantedBadMessage] = []
+    public private(set) var duplicates: [PlantedDuplicate] = []
+    public private(set) var incidents: [ExpectedIncident] = []
+    /// Drones, site-camera background events and bad messages, in `t` order.
+    private var scripted: [ScenarioMessage] = []
+
+    public init(options: ScenarioOptions) throws(ScenarioError) {
+        if let problem = options.problem { throw ScenarioError(description: problem) }
+        self.options = options
+        world = World(options: options)
+        plant()
+    }
+
+    /// The generated trucks as the registry lists them.
+    public var registry: [RegisteredTruck] {
+        world.trucks.map { RegisteredTruck(device: $0.device, plate: $0.plate, company: $0.company, emptyKg: Double($0.emptyKg)) }
+    }
+
+    // MARK: Feed
+
+    /// Writes the feed, one line per call (no newline), in `t` order.
+    public func writeFeed(_ sink: (String) throws -> Void) rethrows -> ScenarioSummary {
+        var sources: [any FeedSource] = world.trucks.map { TruckStream(spec: $0, world: world) }
+        for i in 0..<options.fumeMonitors { sources.append(FumeStream(index: i, world: world)) }
+        sources.append(ScriptStream(scripted))
+
+        var heads: [ScenarioMessage?] = sources.map { $0.next() }
+        var heap = StreamHeap()
+        for (i, h) in heads.enumerated() { if let h { heap.push(t: h.t, stream: i) } }
+
+        var summary = ScenarioSummary()
+        for kind in ScenarioSummary.kinds { summary.byKind[kind] = 0 }
+        while let (_, s) = heap.pop() {
+            let m = heads[s]!
+            summary.lines += 1
+            summary.byKind[m.kind.rawValue, default: 0] += 1
+            if let tag = m.tag { summary.lineOf[tag] = summary.lines }
+            try sink(FeedMessage(t: Instant(millis: m.t), topic: m.topic, payload: m.payload).feedLine)
+            heads[s] = sources[s].next()
+            if let next = heads[s] { heap.push(t: next.t, stream: s) }
+        }
+        return summary
+    }
+
+    // MARK: Planting
+
+    private func plant() {
+        // Probe every scripted truck: its planted items and reports, exactly as the feed will have them.
+        var signals: [ExpectedSignal] = []
+        var records: [(item: PlantedViolation, duplicate: ScenarioMessage?)] = []
+        var firstRoads: [(TruckSpec, Phase)] = []
+        for spec in world.trucks where spec.slot != nil {
+            let probe = TruckStream(spec: spec, world: world)
+            var windows: [(index: Int, range: ClosedRange<Double>)] = []
+            for r in probe.records {
+                if r.item.kind.hasPrefix("tracker_") {
+                    windows.append((records.count, r.window))
+                } else if let c = r.item.confidence, c >= 0.6 {
+                    signals.append(ExpectedSignal(rule: r.item.rule, subject: .truck(spec), ts: r.item.from, t: r.item.t!,
+                                          record: records.count))
+                }
+                records.append((r.item, r.duplicate))
+            }
+            if let road = probe.firstRoad { firstRoads.append((spec, road)) }
+            // §6's tracker rule over the planted truck's own reports.
+            let last = windows.map(\.range.upperBound).max() ?? -1
+            guard last >= 0 else { continue }
+            var since: Int64?
+            while let r = probe.nextReport(), Double(r.tick) <= last + 60 {
+                let loaded = r.load == "full" || r.load == "partial" || (r.loadKg.map { $0 > spec.emptyKg } ?? false)
+                guard loaded, r.coverOpen, r.speedTenths >= 50 else { since = nil; continue }
+                let s = since ?? r.tick
+                if r.tick - s >= 30 {
+                    since = r.tick
+                    let ts = Double(r.tick)
+                    let record = windows.first { $0.range.contains(ts) }?.index ?? -1
+                    signals.append(ExpectedSignal(rule: "uncovered_load", subject: .truck(spec), ts: world.instant(ts),
+                                          t: Instant(millis: r.t), record: record))
+                } else {
+                    since = s
+                }
+            }
+        }
+
+        // Drones: one per block with a slot-F truck (at least one), finding the spill it left.
+        var droneIndex = 0
+        for block in 0..<world.blocks {
+            let f = firstRoads.first { $0.0.block == block && $0.0.slot == .f }
+            if f == nil && block > 0 { continue }
+            droneIndex += 1
+            let flight = DroneFlight(index: droneIndex, world: world, target: f)
+            scripted += flight.messages
+            if let spill = flight.spill {
+                signals.append(ExpectedSignal(rule: "spill", subject: .other(kind: "drone", id: flight.drone), ts: spill.from,
+                                      t: spill.t!, record: records.count))
+                records.append((spill, nil))
+            }
+        }
+        scripted += siteCameraBackground()
+        let bad = BadMessages(world: world)
+        scripted += bad.messages
+        badMessages = bad.planted
+        for i in scripted.indices { scripted[i].order = i }
+        scripted.sort { ($0.t, $0.order) < ($1.t, $1.order) }
+
+        // Ids in time order.
+        let order = records.indices.sorted { (records[$0].item.from, $0) < (records[$1].item.from, $1) }
+        var items = records.map(\.item)
+        let width = max(2, String(order.count).count)
+        for (n, i) in order.enumerated() { items[i].id = "P" + pad(n + 1, width) }
+
+        // Signals become incidents the way IncidentBook merges them.
+        signals.sort { ($0.t, $0.ts, $0.record) < ($1.t, $1.ts, $1.record) }
+        var open: [String: (index: Int, last: Instant)] = [:]
+        var built: [ExpectedIncident] = []
+        var history: [String: [Instant]] = [:]
+        for s in signals {
+            let key = s.rule + "|" + s.subject.key
+            if var inc = open[key], abs(s.ts.seconds(since: inc.last)) <= 600 {
+                inc.last = max(inc.last, s.ts)
+                open[key] = inc
+                built[inc.index].lastSignal = max(built[inc.index].lastSignal, s.ts)
+                built[inc.index].signals += 1
+                if s.record >= 0, !built[inc.index].planted.contains(items[s.record].id) {
+                    built[inc.index].planted.append(items[s.record].id)
+                }
+            } else {
+                let severity = s.rule == "spill" ? Severity.critical : .major
+                let party = s.subject.key
+                let prior = (history[party] ?? []).filter { $0 <= s.ts && $0 >= s.ts.adding(seconds: -30 * 86_400) }.count
+                history[party, default: []].append(s.ts)
+                open[key] = (built.count, s.ts)
+                built.append(ExpectedIncident(
+                    id: "", rule: s.rule, severity: severity.rawValue, subjectKind: s.subject.kind,
+                    subjectId: s.subject.id, plate: s.subject.plate, firstSignal: s.ts, lastSignal: s.ts, signals: 1,
+                    planted: s.record >= 0 ? [items[s.record].id] : [], priorIncidents: prior,
+                    suggestedAction: SuggestedAction.suggest(severity: severity, priorIncidents: prior).rawValue))
+            }
+            if s.record >= 0 { items[s.record].expectedSignals += 1 }
+        }
+        let incidentWidth = max(2, String(built.count).count)
+        for i in built.indices {
+            built[i].id = "I" + pad(i + 1, incidentWidth)
+            for p in built[i].planted {
+                if let k = items.firstIndex(where: { $0.id == p }) { items[k].incident = built[i].id }
+            }
+        }
+        for i in items.indices { items[i].alertExpected = items[i].expectedSignals > 0 }
+        incidents = built
+
+        for i in order {
+            if let dup = records[i].duplicate {
+                duplicates.append(PlantedDuplicate(id: "U" + pad(duplicates.count + 1, 2), of: items[i].id,
+                                                   topic: dup.topic, t: Instant(millis: dup.t), line: nil, tag: dup.tag!))
+            }
+        }
+        violations = order.map { items[$0] }
+    }
+
+    /// Site cameras' own detections that no rule acts on (bare soil,
+    /// sprinklers off): about once an hour at half the construction sites.
+    private func siteCameraBackground() -> [ScenarioMessage] {
+        var out: [ScenarioMessage] = []
+        for site in world.sites where site.kind == .construction {
+            var rng = SplitMix64(world.seed, .siteCamera, UInt64(site.number))
+            var counter = 0
+            for hour in 0...Int(world.duration / 3600) {
+                guard rng.chance(0.5) else { continue }
+                let ts = (Double(hour) + rng.uniform(0, 1)) * 3600
+                let type = rng.chance(0.6) ? "bare_soil" : "sprinkler_off"
+                let confidence = rng.uniform(0.62, 0.9)
+                let delay = rng.int(500, 2000)
+                guard ts < world.duration else { continue }
+                counter += 1
+                let tsMs = world.instant(ts).millis
+                let payload = Payloads.event(
+                    key: "camera", source: site.camera, eventId: "e-" + site.id + "-" + pad(counter, 4), tsMillis: tsMs,
+                    type: type, plate: nil, confidence: confidence, at: site.centre, clipPrefix: site.camera.lowercased())
+                out.append(ScenarioMessage(t: tsMs + Int64(delay), topic: Topics.camera(site.camera),
+                                           payload: Array(payload.utf8), kind: .camera))
+            }
+        }
+        return out
+    }
+}
+
+// MARK: - Signals as §6 and IncidentBook see them
+
+private struct ExpectedSignal {
+    enum Subject {
+        case truck(TruckSpec)
+        case other(kind: String, id: String)
+
+        var kind: String { if case .other(let k, _) = self { return k } else { return "truck" } }
+        var id: String {
+            switch self {
+            case .truck(let t): t.device
+            case .other(_, let id): id
+            }
+        }
+        var plate: String? { if case .truck(let t) = self { return t.plate } else { return nil } }
+        var key: String { kind + "|" + id }
+    }
+
+    var rule: String
+    var subject: Subject
+    var ts: Instant
+    var t: Instant
+    /// Index of the planted record it comes from, or -1.
+    var record: Int
+}
+
+// MARK: - Randomness
+
+/// SplitMix64 (Steele, Lea and Flood, 2014): small, fast, and the same on
+/// every platform. Each truck, monitor and purpose gets its own.
+struct SplitMix64 {
+    private var state: UInt64
+
+    init(state: UInt64) { self.state = state }
+
+    init(_ seed: UInt64, _ purpose: Purpose, _ index: UInt64 = 0) {
+        var a = SplitMix64(state: seed)
+        var b = SplitMix64(state: a.next() ^ (purpose.rawValue &* 0xD1B5_4A32_D192_ED03))
+        state = b.next() ^ (index &* 0x9E37_79B9_7F4A_7C15)
+        _ = next()
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
+    mutating func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * unit() }
+    mutating func int(_ lo: Int, _ hi: Int) -> Int { lo + Int(next() % UInt64(hi - lo + 1)) }
+    mutating func chance(_ p: Double) -> Bool { unit() < p }
+}
+
+enum Purpose: UInt64 {
+    case world = 1, truckPlan, truckNoise, truckEvents, route, fume, drone, siteCamera, bad, registry
+}
+
+// MARK: - Formatting
+
+func pad(_ v: Int, _ width: Int) -> String {
+    let s = String(v)
+    return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+}
+
+/// `v` with exactly `decimals` decimals, from integer arithmetic.
+func fixed(_ v: Double, _ decimals: Int) -> String {
+    var scale: Int64 = 1
+    for _ in 0..<decimals { scale *= 10 }
+    let n = Int64((v * Double(scale)).rounded())
+    let a = n.magnitude
+    var s = n < 0 ? "-" : ""
+    s += String(a / UInt64(scale))
+    if decimals > 0 {
+        let f = String(a % UInt64(scale))
+        s += "." + String(repeating: "0", count: decimals - f.count) + f
+    }
+    return s
+}
+
+enum Clock {
+    static let offset = 8 * 3600
+
+    /// `2026-11-24T22:15:03+08:00` (whole seconds, as trackers send) or with `.mmm`.
+    static func local(_ millis: Int64, withMillis: Bool) -> String {
+        let s = RFC3339.format(Instant(millis: millis), offsetSeconds: offset)
+        guard !withMillis else { return s }
+        var u = Array(s.utf8)
+        u.removeSubrange(19..<23)
+        return String(decoding: u, as: UTF8.self)
+    }
+
+    /// `20261124-2215` and the seconds into that minute, for a clip segment.
+    static func segment(_ millis: Int64) -> (name: String, offsetS: Double) {
+        let u = Array(RFC3339.format(Instant(millis: millis), offsetSeconds: offset).utf8)
+        let name = String(decoding: u[0..<4] + u[5..<7] + u[8..<10] + [UInt8(ascii: "-")] + u[11..<13] + u[14..<16],
+                          as: UTF8.self)
+        let seconds = Int(u[17] - 48) * 10 + Int(u[18] - 48)
+        let ms = Int(u[20] - 48) * 100 + Int(u[21] - 48) * 10 + Int(u[22] - 48)
+        return (name, Double(seconds) + Double(ms) / 1000)
+    }
+}
+
+enum Topics {
+    static func truck(_ d: String) -> String { "muckwatch/v1/truck/\(d)/telemetry" }
+    static func fume(_ d: String) -> String { "muckwatch/v1/fume/\(d)/reading" }
+    static func camera(_ d: String) -> String { "muckwatch/v1/camera/\(d)/event" }
+    static func drone(_ d: String) -> String { "muckwatch/v1/drone/\(d)/telemetry" }
+    static func droneEvent(_ d: String) -> String { "muckwatch/v1/drone/\(d)/event" }
+}
+
+enum Payloads {
+    /// A camera or drone event (§4.3).
+    static func event(key: String, source: String, eventId: String, tsMillis: Int64, type: String, plate: String?,
+                      confidence: Double, at p: Point, clipPrefix: String,
+                      clip: (url: String, offset: Double)? = nil) -> String {
+        var s = "{\"" + key + "\":\"" + source + "\",\"event_id\":\"" + eventId + "\",\"ts\":\""
+        s += Clock.local(tsMillis, withMillis: true) + "\",\"type\":\"" + type + "\""
+        if let plate { s += ",\"plate\":\"" + plate + "\"" }
+        s += ",\"confidence\":" + fixed(confidence, 2)
+        s += ",\"lat\":" + fixed(Geo.lat(p), 6) + ",\"lon\":" + fixed(Geo.lon(p), 6)
+        let c = clip ?? {
+            let seg = Clock.segment(tsMillis)
+            return ("file:///var/lib/muckwatch/media/" + clipPrefix + "/seg-" + seg.name + ".ts", seg.offsetS)
+        }()
+        s += ",\"clip\":{\"url\":\"" + c.url + "\",\"offset_s\":" + fixed(c.offset, 1) + "}}"
+        return s
+    }
+}
+
+// MARK: - Geometry (metres east and north of the city centre)
+
+struct Point: Equatable {
+    var x: Double
+    var y: Double
+
+    func distance(to p: Point) -> Double {
+        let dx = p.x - x, dy = p.y - y
+        return (dx * dx + dy * dy).squareRoot()
+    }
+
+    func lerp(_ p: Point, _ f: Double) -> Point { Point(x: x + (p.x - x) * f, y: y + (p.y - y) * f) }
+    func moved(_ dx: Double, _ dy: Double) -> Point { Point(x: x + dx, y: y + dy) }
+}
+
+enum Geo {
+    /// Futian, Shenzhen.
+    static let lat0 = 22.5431, lon0 = 114.0579
+    /// WGS-84 metres per degree at 22.54° N.
+    static let metresPerDegreeLat = 110_738.0, metresPerDegreeLon = 102_864.0
+
+    static func lat(_ p: Point) -> Double { lat0 + p.y / metresPerDegreeLat }
+    static func lon(_ p: Point) -> Double { lon0 + p.x / metresPerDegreeLon }
+
+    /// Compass bearing in whole degrees, 0 = north.
+    static func bearing(_ a: Point, _ b: Point) -> Int {
+        let deg = atan2(b.x - a.x, b.y - a.y) * 180 / Double.pi
+        return (Int(deg.rounded()) + 360) % 360
+    }
+}
+
+/// A polyline with its cumulative lengths and per-segment headings.
+struct Route {
+    let points: [Point]
+    let cumulative: [Double]
+    let headings: [Int]
+
+    init(_ points: [Point]) {
+        self.points = points
+        var c = [0.0]
+        var h: [Int] = []
+        for i in 1..<points.count {
+            c.append(c[i - 1] + points[i - 1].distance(to: points[i]))
+            h.append(Geo.bearing(points[i - 1], points[i]))
+        }
+        cumulative = c
+        headings = h
+    }
+
+    var length: Double { cumulative[cumulative.count - 1] }
+
+    func at(_ distance: Double, hint: inout Int) -> (Point, Int) {
+        let d = min(max(distance, 0), length)
+        if hint >= points.count - 1 || cumulative[hint] > d { hint = 0 }
+        while hint < points.count - 2 && cumulative[hint + 1] < d { hint += 1 }
+        let len = cumulative[hint + 1] - cumulative[hint]
+        let f = len > 0 ? (d - cumulative[hint]) / len : 0
+        return (points[hint].lerp(points[hint + 1], f), headings[hint])
+    }
+
+    /// A road between two gates: one to three waypoints off the straight line.
+    static func road(from a: Point, to b: Point, seed: UInt64, key: UInt64) -> Route {
+        var rng = SplitMix64(seed, .route, key)
+        let d = a.distance(to: b)
+        let n = min(3, max(1, Int(d / 3000)))
+        let dx = b.x - a.x, dy = b.y - a.y
+        let px = d > 0 ? -dy / d : 0, py = d > 0 ? dx / d : 0
+        var points = [a]
+        for i in 1...n {
+            let f = Double(i) / Double(n + 1) + rng.uniform(-0.05, 0.05)
+            let off = rng.uniform(-0.12, 0.12) * d
+            points.append(Point(x: a.x + dx * f + px * off, y: a.y + dy * f + py * off))
+        }
+        points.append(b)
+        return Route(points)
+    }
+}
+
+// MARK: - Motion along a route
+
+/// A stretch of constant acceleration (speeds in m/s, times from the drive's start).
+struct Piece {
+    var t0: Double
+    var dur: Double
+    var v0: Double
+    var v1: Double
+    var s0: Double
+}
+
+/// A forced slow-down inside a drive: stand still or crawl for a while.
+struct Hold {
+    var at: Double
+    var duration: Double
+    var speed: Double
+    /// When it began, once placed (nil when the drive was too short for it).
+    var start: Double?
+}
+
+struct Motion {
+    struct Limits {
+        var minCruise: Double
+        var maxCruise: Double
+        var trafficStops: Bool
+        var accel = 0.7
+        var brake = 1.1
+
+        static let road = Limits(minCruise: 25 / 3.6, maxCruise: 52 / 3.6, trafficStops: true)
+        static let yard = Limits(minCruise: 5 / 3.6, maxCruise: 10 / 3.6, trafficStops: false)
+    }
+
+    var pieces: [Piece]
+    var duration: Double { pieces.last.map { $0.t0 + $0.dur } ?? 0 }
+
+    func at(_ tau: Double, hint: inout Int) -> (distance: Double, speed: Double) {
+        guard !pieces.isEmpty else { return (0, 0) }
+        if hint >= pieces.count || pieces[hint].t0 > tau { hint = 0 }
+        while hint < pieces.count - 1 && pieces[hint].t0 + pieces[hint].dur <= tau { hint += 1 }
+        let p = pieces[hint]
+        let x = min(max(tau - p.t0, 0), p.dur)
+        let a = p.dur > 0 ? (p.v1 - p.v0) / p.dur : 0
+        return (p.s0 + p.v0 * x + a * x * x / 2, p.v0 + a * x)
+    }
+
+    /// Speeds for a drive of `length` metres: pull away, cruise with changes,
+    /// red lights (none near `calm`), the `holds`, and brake to a stop at the end.
+    static func make(length: Double, limits: Limits, holds: inout [Hold], calm: [ClosedRange<Double>],
+                     rng: inout SplitMix64) -> Motion {
+        var pieces: [Piece] = []
+        var t = 0.0, s = 0.0, v = 0.0
+        func add(_ dur: Double, _ v1: Double) {
+            guard dur > 0 else { v = v1; return }
+            pieces.append(Piece(t0: t, dur: dur, v0: v, v1: v1, s0: s))
+            s += (v + v1) / 2 * dur
+            t += dur
+            v = v1
+        }
+        func brakeDistance(_ v: Double) -> Double { v * v / (2 * limits.brake) }
+        func ramp(_ from: Double, _ to: Double) -> Double {
+            to >= from ? (to - from) / limits.accel : (from - to) / limits.brake
+        }
+        func fits(_ dur: Double, _ v1: Double) -> Bool { s + (v + v1) / 2 * dur + brakeDistance(v1) <= length }
+        func calmAround(_ a: Double, _ b: Double) -> Bool { calm.contains { $0.lowerBound <= b && a <= $0.upperBound } }
+
+        var nextHold = 0
+        while true {
+            if nextHold < holds.count && t >= holds[nextHold].at {
+                let h = holds[nextHold]
+                nextHold += 1
+                let d = ramp(v, h.speed)
+                let need = s + (v + h.speed) / 2 * d + h.speed * h.duration + brakeDistance(h.speed) + 100
+                if need <= length {
+                    add(d, h.speed)
+                    holds[nextHold - 1].start = t
+                    add(h.duration, h.speed)
+                    continue
+                }
+            }
+            if limits.trafficStops && v > 3 && length - s > 500 && !calmAround(t, t + 150) && rng.chance(0.14) {
+                let d = ramp(v, 0)
+                let wait = rng.uniform(15, 60)
+                if fits(d, 0) {
+                    add(d, 0)
+                    add(wait, 0)
+                    continue
+                }
+            }
+            var target = v < limits.minCruise ? rng.uniform(limits.minCruise, limits.maxCruise) : v + rng.uniform(-3, 3)
+            target = min(max(target, limits.minCruise), limits.maxCruise)
+            let dur = max(ramp(v, target), rng.uniform(12, 40))
+            if fits(dur, target) {
+                add(dur, target)
+                continue
+            }
+            let remaining = length - s
+            if v < 0.3 {
+                let peak = min(target, (remaining / (1 / (2 * limits.accel) + 1 / (2 * limits.brake))).squareRoot())
+                let cruise = remaining - peak * peak / (2 * limits.accel) - brakeDistance(peak)
+                add(peak / limits.accel, peak)
+                if cruise > 0.01 { add(cruise / peak, peak) }
+                add(peak / limits.brake, 0)
+            } else {
+                let cruise = remaining - brakeDistance(v)
+                if cruise > 0.01 { add(cruise / v, v) }
+                add(v / limits.brake, 0)
+            }
+            break
+        }
+        return Motion(pieces: pieces)
+    }
+}
+
+// MARK: - The world: sites, cameras, companies, trucks, monitors
+
+struct Site {
+    enum Kind: String { case construction, disposal }
+    var kind: Kind
+    var number: Int
+    var id: String
+    var name: String
+    var centre: Point
+    var halfW: Double
+    var halfH: Double
+    var ring: [Point]
+    var gate: Point
+    var camera: String
+    var washId: String?
+    var washName: String?
+    var washRing: [Point] = []
+    var washCentre: Point
+}
+
+/// The scripted trucks of each block of 50 (the first six).
+enum Slot: Int, CaseIterable {
+    /// A: tracker uncovered 90 s; camera spill at the gate (and its redelivery).
+    case a
+    /// B: near-misses: cover open 20 s moving, open at a roadside stop, open crawling at 3 km/h.
+    case b
+    /// C: camera sees it leave uncovered; the tracker confirms (one incident); 0.59 detection at the tip.
+    case c
+    /// D: starts at a disposal site: 0.59 spill detection there; drives back empty with the cover open.
+    case d
+    /// E: uncovered at the gate and again on arrival at the tip.
+    case e
+    /// F: a drone finds a spill on its route.
+    case f
+}
+
+struct TruckSpec {
+    var index: Int
+    var device: String
+    var plate: String
+    var company: String
+    var emptyKg: Int
+    var netKg: Int
+    /// The weighing sensor reads this much under the registered empty weight.
+    var scaleBias: Int
+    var hasScale: Bool
+    var sendsPlate: Bool
+    var sendsBody: Bool
+    var home: Int
+    var block: Int
+    var slot: Slot?
+    /// When a scripted truck leaves for its first road drive (s from the start).
+    var departure: Double
+}
+
+final class World {
+    let options: ScenarioOptions
+    let seed: UInt64
+    let duration: Double
+    var sites: [Site] = []
+    var construction: [Int] = []
+    var disposal: [Int] = []
+    var companies: [String] = []
+    var trucks: [TruckSpec] = []
+    var monitors: [(id: String, restaurant: String, address: String)] = []
+    static let blockSize = 50
+    var blocks: Int { (options.trucks + Self.blockSize - 1) / Self.blockSize }
+
+    init(options: ScenarioOptions) {
+        self.options = options
+        seed = options.seed
+        duration = options.hours * 3600
+        var rng = SplitMix64(seed, .world)
+        buildSites(&rng)
+        buildCompanies(&rng)
+        buildTrucks()
+        buildMonitors(&rng)
+    }
+
+    func instant(_ s: Double) -> Instant { Instant(millis: options.start.millis + Int64((s * 1000).rounded())) }
+
+    private static let districts = ["福田", "南山", "罗湖", "龙华", "宝安", "龙岗", "光明", "坪山"]
+    private static let areas = ["中心区", "科技园", "后海", "梅林", "西丽", "北站", "新城", "湾区", "车公庙", "华强北"]
+    private static let projects = ["地铁站", "住宅", "商业综合体", "学校", "医院", "产业园", "道路改造", "安置房", "体育馆", "污水厂"]
+    private static let tips = ["黄麻布", "塘朗", "清林径", "坪地", "石岩", "松岗", "公明", "观澜", "红花岭", "老虎坑"]
+
+    private func buildSites(_ rng: inout SplitMix64) {
+        let n = options.trucks
+        let cCount = min(200, max(3, n / 8 + 2))
+        let dCount = min(40, max(2, n / 60 + 2))
+        let rC = max(7000, Double(cCount).squareRoot() * 700)
+        var centres: [Point] = []
+        func place(_ count: Int, _ minR: Double, _ maxR: Double, _ spacing: Double) -> [Point] {
+            var out: [Point] = []
+            var sp = spacing
+            var attempts = 0
+            while out.count < count {
+                let p = Point(x: rng.uniform(-maxR, maxR), y: rng.uniform(-1500, maxR))
+                let r = p.distance(to: Point(x: 0, y: 0))
+                attempts += 1
+                if attempts > 3000 { sp *= 0.85; attempts = 0 }
+                guard r >= minR, r <= maxR, !centres.contains(where: { $0.distance(to: p) < sp }) else { continue }
+                centres.append(p)
+                out.append(p)
+            }
+            return out
+        }
+        var usedNames = Set<String>()
+        func unique(_ name: String) -> String {
+            var n = name, k = 2
+            while usedNames.contains(n) { n = name + "（\(k)期）"; k += 1 }
+            usedNames.insert(n)
+            return n
+        }
+        let cWidth = max(2, String(cCount).count), dWidth = max(2, String(dCount).count)
+        for (i, c) in place(cCount, 1000, rC, 700).enumerated() {
+            let name = unique(Self.districts[rng.int(0, 7)] + Self.areas[rng.int(0, 9)] + Self.projects[rng.int(0, 9)] + "项目")
+            let id = "CS-" + pad(i + 1, cWidth)
+            var site = shape(.construction, i + 1, id, name, c, halfW: rng.uniform(60, 110), halfH: rng.uniform(45, 80), &rng)
+            site.camera = "CAM-CS" + pad(i + 1, cWidth)
+            site.washId = "WZ-" + pad(i + 1, cWidth)
+            site.washName = name + "洗车槽"
+            construction.append(sites.count)
+            sites.append(site)
+        }
+        for (i, c) in place(dCount, rC, rC + 6000, 1500).enumerated() {
+            let name = unique(Self.districts[rng.int(0, 7)] + Self.tips[rng.int(0, 9)] + "建筑废弃物受纳场")
+            let id = "DS-" + pad(i + 1, dWidth)
+            var site = shape(.disposal, i + 1, id, name, c, halfW: rng.uniform(160, 230), halfH: rng.uniform(110, 160), &rng)
+            site.camera = "CAM-DS" + pad(i + 1, dWidth)
+            disposal.append(sites.count)
+            sites.append(site)
+        }
+    }
+
+    /// A quadrilateral site with its gate on the side facing the city centre
+    /// and, for construction sites, a wash zone just inside the gate.
+    private func shape(_ kind: Site.Kind, _ number: Int, _ id: String, _ name: String, _ c: Point,
+                       halfW: Double, halfH: Double, _ rng: inout SplitMix64) -> Site {
+        let j = 8.0
+        let sw = c.moved(-halfW + rng.uniform(-j, j), -halfH + rng.uniform(-j, j))
+        let se = c.moved(halfW + rng.uniform(-j, j), -halfH + rng.uniform(-j, j))
+        let ne = c.moved(halfW + rng.uniform(-j, j), halfH + rng.uniform(-j, j))
+        let nw = c.moved(-halfW + rng.uniform(-j, j), halfH + rng.uniform(-j, j))
+        let ring = [sw, se, ne, nw]
+        let (a, b, inward): (Point, Point, (Double, Double)) =
+            abs(c.x) > abs(c.y)
+            ? (c.x > 0 ? (nw, sw, (1, 0)) : (se, ne, (-1, 0)))
+            : (c.y > 0 ? (sw, se, (0, 1)) : (ne, nw, (0, -1)))
+        let mid = a.lerp(b, 0.5)
+        let gate = mid.moved(inward.0 * 4, inward.1 * 4)
+        let washCentre = mid.moved(inward.0 * 25, inward.1 * 25)
+        var site = Site(kind: kind, number: number, id: id, name: name, centre: c, halfW: halfW, halfH: halfH,
+                        ring: ring, gate: gate, camera: "", washCentre: washCentre)
+        if kind == .construction {
+            let (hx, hy) = inward.0 == 0 ? (12.0, 4.0) : (4.0, 12.0)
+            site.washRing = [washCentre.moved(-hx, -hy), washCentre.moved(hx, -hy),
+                             washCentre.moved(hx, hy), washCentre.moved(-hx, hy)]
+        }
+        return site
+    }
+
+    private static let brands = ["鹏城", "鹏达", "恒通", "华建", "深港", "宏运", "顺达", "盛泰", "金鹏", "安顺",
+                                 "新城", "裕丰", "粤通", "祥和", "建安", "德信"]
+    private static let trades = ["渣土运输有限公司", "土石方工程有限公司", "建筑废弃物运输有限公司"]
+
+    private func buildCompanies(_ rng: inout SplitMix64) {
+        let count = min(400, max(2, options.trucks / 10 + 1))
+        var names: [String] = []
+        for d in [""] + Self.districts {
+            for t in Self.trades { for b in Self.brands { names.append("深圳市" + d + b + t) } }
+        }
+        // A seeded shuffle of the first 48, then the district-named ones.
+        var head = Array(names[0..<48])
+        for i in stride(from: head.count - 1, to: 0, by: -1) { head.swapAt(i, rng.int(0, i)) }
+        companies = Array((head + names[48...]).prefix(count))
+    }
+
+    private func buildTrucks() {
+        var rng = SplitMix64(seed, .registry)
+        let n = options.trucks
+        let width = max(4, String(n).count)
+        let letters = Array("ABCDEFGHJKLMNPQRSTUVWXYZ")
+        let offset = Int(rng.next() % 240_000)
+        for i in 0..<n {
+            let k = (i * 104_729 + offset) % 240_000  // a permutation: 104729 is prime to 240000
+            let plate = "粤B" + String(letters[k / 10_000]) + pad(k % 10_000, 4)
+            let block = i / Self.blockSize
+            let slotIndex = i - block * Self.blockSize
+            let slot = Slot(rawValue: slotIndex)
+            let blockOffset = block == 0 ? 0.0 : Double((block * 331) % max(60, Int(duration) - 2700))
+            var home = rng.int(0, construction.count - 1)
+            if slot != nil { home = (block * 6 + slotIndex) % construction.count }
+            trucks.append(TruckSpec(
+                index: i, device: "T-" + pad(i + 1, width), plate: plate,
+                company: companies[rng.int(0, companies.count - 1)],
+                emptyKg: rng.int(230, 290) * 50, netKg: rng.int(280, 380) * 50, scaleBias: rng.int(4, 20) * 10,
+                hasScale: i % 3 != 2, sendsPlate: i % 4 != 1, sendsBody: i % 5 != 4,
+                home: construction[home], block: block, slot: slot,
+                departure: Double(60 * (3 + 5 * slotIndex)) + blockOffset))
+        }
+    }
+
+    private static let restaurants = ["湘味小馆", "潮汕牛肉火锅", "川香麻辣烫", "粤式茶餐厅", "东北烧烤", "兰州拉面",
+                                      "客家菜馆", "海鲜大排档", "深夜粥铺", "重庆小面"]
+    private static let roads = ["华强北路", "深南大道", "福华路", "红荔路", "莲花路", "新洲路", "车公庙路", "彩田路"]
+
+    private func buildMonitors(_ rng: inout SplitMix64) {
+        for i in 0..<options.fumeMonitors {
+            let d = Self.districts[rng.int(0, 3)]
+            let road = Self.roads[rng.int(0, 7)]
+            monitors.append((id: "F-" + pad(101 + i, 4),
+                             restaurant: Self.restaurants[rng.int(0, 9)] + "（" + road + "店）",
+                             address: d + "区" + road + String(rng.int(1, 300)) + "号"))
+        }
+    }
+
+    /// Where a truck tips its load: on a scripted first trip a near tip (at
+    /// least 3 km by air) or the farthest of the nearest four; else one of the nearest three.
+    func disposalSite(from home: Int, slot: Slot?, rng: inout SplitMix64) -> Int {
+        let g = sites[home].gate
+        let byDistance = disposal.sorted { (sites[$0].gate.distance(to: g), $0) < (sites[$1].gate.distance(to: g), $1) }
+        let near = Array(byDistance.prefix(4))
+        switch slot {
+        case .b?, .e?: return near.last!
+        case .a?, .c?, .f?: return near.first { sites[$0].gate.distance(to: g) >= 3000 } ?? near.last!
+        default: return near[rng.int(0, min(2, near.count - 1))]
+        }
+    }
+}
+
+// MARK: - Streams
+
+struct ScenarioMessage {
+    enum Kind: String {
+        case truck = "truck_telemetry", fume = "fume_reading", camera = "camera_event"
+        case droneTelemetry = "drone_telemetry", droneEvent = "drone_event", bad, duplicate
+    }
+
+    var t: Int64
+    var topic: String
+    var payload: [UInt8]
+    var kind: Kind
+    var tag: String? = nil
+    /// Tie-breaker for messages with the same `t` from one stream.
+    var order = 0
+}
+
+protocol FeedSource: AnyObject {
+    /// The next message, in non-decreasing `t`; nil when done.
+    func next() -> ScenarioMessage?
+}
+
+/// A binary min-heap of stream heads by (t, stream).
+struct StreamHeap {
+    private var items: [(t: Int64, stream: Int)] = []
+
+    private static func less(_ a: (t: Int64, stream: Int), _ b: (t: Int64, stream: Int)) -> Bool {
+        a.t != b.t ? a.t < b.t : a.stream < b.stream
+    }
+
+    mutating func push(t: Int64, stream: Int) {
+        items.append((t, stream))
+        var i = items.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard Self.less(items[i], items[parent]) else { break }
+            items.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    mutating func pop() -> (Int64, Int)? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < items.count && Self.less(items[l], items[m]) { m = l }
+                if r < items.count && Self.less(items[r], items[m]) { m = r }
+                if m == i { break }
+                items.swapAt(i, m)
+                i = m
+            }
+        }
+        return (top.t, top.stream)
+    }
+}
+
+final class ScriptStream: FeedSource {
+    private let messages: [ScenarioMessage]
+    private var i = 0
+
+    init(_ messages: [ScenarioMessage]) { self.messages = messages }
+
+    func next() -> ScenarioMessage? {
+        guard i < messages.count else { return nil }
+        defer { i += 1 }
+        return messages[i]
+    }
+}
+
+// MARK: - Trucks
+
+struct Phase {
+    enum Kind { case waiting, loading, washing, unloading, driving }
+    var kind: Kind
+    var from: Double
+    var to: Double
+    var place = Point(x: 0, y: 0)
+    var heading = 0
+    var loaded = false
+    var route: Route? = nil
+    var motion: Motion? = nil
+    var road = false
+    var fromSite = 0
+    var toSite = 0
+
+    var isSiteStop: Bool { kind != .driving }
+}
+
+/// One tracker report, before it is written.
+struct TruckReport {
+    var tick: Int64
+    var t: Int64
+    var p: Point
+    var speedTenths: Int
+    var heading: Int
+    var coverOpen: Bool
+    var load: String
+    var loadKg: Int?
+    var body: String
+    var seq: Int64
+}
+
+/// A planted item as its truck stream made it (before ids are given out).
+struct PlantRecord {
+    var item: PlantedViolation
+    var window: ClosedRange<Double>
+    var duplicate: ScenarioMessage?
+}
+
+/// One truck: its plan, generated a site visit at a time just ahead of its
+/// reports; its tracker's telemetry; and the gate cameras' detections of it.
+final class TruckStream: FeedSource {
+    let spec: TruckSpec
+    private let world: World
+    private let interval: Int64
+    private let parkedInterval: Int64
+    private let end: Int64
+    private var planRng: SplitMix64
+    private var noise: SplitMix64
+    private var eventRng: SplitMix64
+    private var phases: [Phase] = []
+    private var phaseIndex = 0
+    private var planEnd = 0.0
+    private var atConstruction: Bool
+    private var roads = 0
+    private var heading: Int
+    private var currentDisposal = 0
+    private var firstHolds: [Hold] = []
+    private var overrides: [ClosedRange<Double>] = []
+    private(set) var records: [PlantRecord] = []
+    private(set) var firstRoad: Phase?
+    private var pending: [ScenarioMessage] = []
+    private var lookahead: ScenarioMessage?
+    private var tick: Int64
+    private var seq: Int64
+    private var lastT: Int64 = .min
+    private var eventCount = 0
+    private var telemetryDone = false
+    private var routeHint = 0, motionHint = 0
+
+    init(spec: TruckSpec, world: World) {
+        self.spec = spec
+        self.world = world
+        interval = Int64(world.options.reportIntervalS)
+        parkedInterval = max(interval, 30)
+        end = Int64(world.duration.rounded(.up))
+        planRng = SplitMix64(world.seed, .truckPlan, UInt64(spec.index))
+        noise = SplitMix64(world.seed, .truckNoise, UInt64(spec.index))
+        eventRng = SplitMix64(world.seed, .truckEvents, UInt64(spec.index))
+        if let slot = spec.slot {
+            atConstruction = slot != .d
+        } else {
+            atConstruction = planRng.chance(0.55)
+        }
+        heading = planRng.int(0, 359)
+        if !atConstruction { currentDisposal = world.disposalSite(from: spec.home, slot: nil, rng: &planRng) }
+        tick = Int64(noise.int(0, Int(interval) - 1))
+        seq = Int64(noise.int(1, 40_000))
+
+        // The first visit, then moved in time: a scripted truck leaves for its
+        // first road drive when its script says, any other is caught somewhere
+        // in its first visit or drive.
+        appendVisit()
+        let road = phases.last!
+        let shift = spec.slot != nil ? spec.departure - road.from : -planRng.uniform(0, road.to)
+        for i in phases.indices {
+            phases[i].from += shift
+            phases[i].to += shift
+        }
+        planEnd += shift
+        if phases[0].from > -1 {
+            var wait = phases[0]
+            wait.kind = .waiting
+            wait.loaded = phases[0].kind == .unloading
+            wait.to = wait.from
+            wait.from = -60
+            phases.insert(wait, at: 0)
+        }
+        firstRoad = phases.last!
+        if spec.slot != nil { plantOnFirstRoad() }
+        passEvents(phases.last!, first: true)
+    }
+
+    // MARK: Plan
+
+    private func stop(_ kind: Phase.Kind, _ duration: Double, at p: Point, loaded: Bool) {
+        phases.append(Phase(kind: kind, from: planEnd, to: planEnd + duration, place: p, heading: heading, loaded: loaded))
+        planEnd += duration
+    }
+
+    private func drive(_ route: Route, loaded: Bool, road: Bool, from: Int = 0, to: Int = 0,
+                       holds: inout [Hold], calm: [ClosedRange<Double>]) {
+        let motion = Motion.make(length: route.length, limits: road ? .road : .yard, holds: &holds, calm: calm,
+                                 rng: &planRng)
+        phases.append(Phase(kind: .driving, from: planEnd, to: planEnd + motion.duration, loaded: loaded,
+                            route: route, motion: motion, road: road, fromSite: from, toSite: to))
+        planEnd += motion.duration
+        heading = route.headings.last ?? heading
+    }
+
+    private func yard(_ a: Point, _ b: Point, loaded: Bool) {
+        var none: [Hold] = []
+        drive(Route([a, b]), loaded: loaded, road: false, holds: &none, calm: [])
+    }
+
+    /// What the scripted truck's first road drive must allow (times from its start).
+    private func firstRoadConstraints() -> (holds: [Hold], calm: [ClosedRange<Double>]) {
+        switch spec.slot {
+        case .a?: return ([], [45...170])
+        case .b?:
+            return ([Hold(at: 200, duration: 120, speed: 0), Hold(at: 420, duration: 70, speed: 3 / 3.6)], [45...100])
+        case .c?: return ([], [0...200])
+        case .d?: return ([], [60...200])
+        default: return ([], [])
+        }
+    }
+
+    /// Appends one site visit and the road drive that leaves it.
+    private func appendVisit() {
+        let first = phases.isEmpty
+        var holds: [Hold] = []
+        var calm: [ClosedRange<Double>] = []
+        if roads == 0 { (holds, calm) = firstRoadConstraints() }
+        if atConstruction {
+            let site = world.sites[spec.home]
+            let load = site.centre.moved(planRng.uniform(-0.4, 0.4) * site.halfW, planRng.uniform(-0.4, 0.4) * site.halfH)
+            if !first { yard(site.gate, load, loaded: false) }
+            stop(.loading, planRng.uniform(420, 720), at: load, loaded: false)
+            yard(load, site.washCentre, loaded: true)
+            stop(.washing, planRng.uniform(75, 150), at: site.washCentre, loaded: true)
+            yard(site.washCentre, site.gate, loaded: true)
+            currentDisposal = world.disposalSite(from: spec.home, slot: roads == 0 ? spec.slot : nil, rng: &planRng)
+            let tip = world.sites[currentDisposal]
+            let route = Route.road(from: site.gate, to: tip.gate, seed: world.seed,
+                                   key: UInt64(spec.home) << 20 | UInt64(currentDisposal))
+            drive(route, loaded: true, road: true, from: spec.home, to: currentDisposal, holds: &holds, calm: calm)
+        } else {
+            let tip = world.sites[currentDisposal]
+            let dump = tip.centre.moved(planRng.uniform(-0.5, 0.5) * tip.halfW, planRng.uniform(-0.5, 0.5) * tip.halfH)
+            if !first { yard(tip.gate, dump, loaded: true) }
+            stop(.unloading, planRng.uniform(240, 420), at: dump, loaded: true)
+            yard(dump, tip.gate, loaded: false)
+            let home = world.sites[spec.home]
+            let route = Route.road(from: tip.gate, to: home.gate, seed: world.seed,
+                                   key: UInt64(currentDisposal) << 20 | UInt64(spec.home))
+            drive(route, loaded: false, road: true, from: currentDisposal, to: spec.home, holds: &holds, calm: calm)
+        }
+        if roads == 0 { firstHolds = holds }
+        roads += 1
+        atConstruction.toggle()
+    }
+
+    private func extendPlan(until s: Double) {
+        while planEnd < s {
+            appendVisit()
+            passEvents(phases.last!, first: false)
+        }
+    }
+
+    // MARK: Planted items
+
+    private func record(_ kind: String, from: Double, to: Double, note: String) {
+        guard from >= 0, to < world.duration else { return }
+        overrides.append(from...to)
+        records.append(PlantRecord(
+            item: PlantedViolation(
+                id: "", kind: kind, rule: "uncovered_load", alertExpected: false, expectedSignals: 0, incident: nil,
+                device: spec.device, plate: spec.plate, source: spec.device, from: world.instant(from),
+                to: world.instant(to), confidence: nil, topic: nil, t: nil, line: nil, note: note, tag: nil),
+            window: from...to))
+    }
+
+    private func plantOnFirstRoad() {
+        let s = phases.last!.from
+        switch spec.slot! {
+        case .a:
+            record("tracker_uncovered", from: s + 60, to: s + 150,
+                   note: "loaded, cover open for 90 s while driving at 25-52 km/h outside every site")
+        case .b:
+            record("tracker_open_short", from: s + 60, to: s + 80,
+                   note: "loaded, cover open for only 20 s while driving (under the 30 s threshold)")
+            if let h = firstHolds[0].start {
+                record("tracker_open_stationary", from: s + h + 5, to: s + h + 115,
+                       note: "loaded, cover open for 110 s while stopped at the roadside (0 km/h)")
+            }
+            if let h = firstHolds[1].start {
+                record("tracker_open_crawling", from: s + h + 5, to: s + h + 65,
+                       note: "loaded, cover open for 60 s while crawling at 3 km/h (under 5 km/h)")
+            }
+        case .c:
+            record("tracker_uncovered", from: s, to: s + 150,
+                   note: "leaves the site with the cover open for 150 s; joins the gate camera's incident")
+        case .d:
+            record("tracker_open_empty", from: s + 70, to: s + 190,
+                   note: "cover open for 120 s while driving back empty (load empty, load_kg at or under empty_kg)")
+        case .e, .f:
+            break
+        }
+    }
+
+    // MARK: Camera detections at the gates
+
+    private func passEvents(_ road: Phase, first: Bool) {
+        for departure in [true, false] {
+            let site = world.sites[departure ? road.fromSite : road.toSite]
+            let ts = departure ? road.from + eventRng.uniform(2, 4) : road.to - eventRng.uniform(1, 3)
+            if eventRng.chance(0.65) {
+                event(site, ts, "muck_truck", eventRng.uniform(0.8, 0.99), plate: eventRng.chance(0.85))
+            }
+            if eventRng.chance(0.05) {
+                event(site, ts + 0.4, "uncovered_load", eventRng.uniform(0.2, 0.55), plate: eventRng.chance(0.7))
+            }
+            if eventRng.chance(0.03) {
+                event(site, ts + 0.6, "spill", eventRng.uniform(0.1, 0.5), plate: eventRng.chance(0.7))
+            }
+            guard first, let slot = spec.slot else { continue }
+            switch (slot, departure) {
+            case (.a, true):
+                event(site, ts + 0.9, "spill", eventRng.uniform(0.72, 0.9), plate: true, planted: "camera_spill",
+                      note: "gate camera sees mud falling from the loaded truck as it leaves", duplicate: true)
+            case (.c, true):
+                event(site, ts + 0.9, "uncovered_load", eventRng.uniform(0.78, 0.92), plate: true,
+                      planted: "camera_uncovered_load", note: "gate camera sees the truck leave with its load uncovered")
+            case (.c, false):
+                event(site, ts + 0.9, "uncovered_load", 0.59, plate: true, planted: "camera_uncovered_load_below_threshold",
+                      note: "tip gate camera: uncovered load at confidence 0.59, under the 0.6 threshold")
+            case (.d, true):
+                event(site, ts + 0.9, "spill", 0.59, plate: true, planted: "camera_spill_below_threshold",
+                      note: "tip gate camera: spill at confidence 0.59, under the 0.6 threshold")
+            case (.e, true):
+                event(site, ts + 0.9, "uncovered_load", eventRng.uniform(0.85, 0.95), plate: true,
+                      planted: "camera_uncovered_load", note: "gate camera sees the truck leave with its load uncovered")
+            case (.e, false):
+                event(site, ts + 0.9, "uncovered_load", eventRng.uniform(0.66, 0.75), plate: true,
+                      planted: "camera_uncovered_load",
+                      note: "tip gate camera sees it arrive still uncovered: a new incident if over 10 min after the last signal")
+            default:
+                break
+            }
+        }
+    }
+
+    private func event(_ site: Site, _ ts: Double, _ type: String, _ confidence: Double, plate: Bool,
+                       planted: String? = nil, note: String = "", duplicate: Bool = false) {
+        let delay = Int64(eventRng.int(400, 1600))
+        guard ts >= 0, ts < world.duration else { return }
+        eventCount += 1
+        let tsMs = world.instant(ts).millis
+        let payload = Payloads.event(
+            key: "camera", source: site.camera, eventId: "e-" + spec.device.dropFirst(2) + "-" + pad(eventCount, 4),
+            tsMillis: tsMs, type: type, plate: plate ? spec.plate : nil, confidence: confidence,
+            at: site.gate, clipPrefix: site.camera.lowercased())
+        var m = ScenarioMessage(t: tsMs + delay, topic: Topics.camera(site.camera), payload: Array(payload.utf8),
+                                kind: .camera, order: eventCount)
+        if let planted {
+            m.tag = spec.device + "#" + String(eventCount)
+            var dup: ScenarioMessage?
+            if duplicate {
+                var d = m
+                d.t += 1200
+                d.kind = .duplicate
+                d.tag = m.tag! + "#dup"
+                pending.append(d)
+                dup = d
+            }
+            records.append(PlantRecord(
+                item: PlantedViolation(
+                    id: "", kind: planted, rule: type, alertExpected: false, expectedSignals: 0, incident: nil,
+                    device: spec.device, plate: spec.plate, source: site.camera, from: Instant(millis: tsMs),
+                    to: Instant(millis: tsMs), confidence: Double(fixed(confidence, 2))!, topic: m.topic,
+                    t: Instant(millis: m.t), line: nil, note: note, tag: m.tag),
+                window: ts...ts, duplicate: dup))
+        }
+        pending.append(m)
+    }
+
+    // MARK: Reports
+
+    /// The next tracker report (dropped ones skipped), or nil at the end.
+    func nextReport() -> TruckReport? {
+        while tick < end {
+            let now = Double(tick)
+            extendPlan(until: now + 600)
+            while phases[phaseIndex].to <= now {
+                phaseIndex += 1
+                routeHint = 0
+                motionHint = 0
+            }
+            let ph = phases[phaseIndex]
+            seq += 1
+            let thisTick = tick
+            tick = ph.isSiteStop ? min(tick + parkedInterval, Int64(ph.to.rounded(.up))) : tick + interval
+            if phaseIndex > 8 {
+                phases.removeFirst(phaseIndex - 2)
+                phaseIndex = 2
+            }
+
+            var report = state(ph, at: now)
+            report.tick = thisTick
+            report.seq = seq
+            report.p = report.p.moved(noise.uniform(-1.5, 1.5), noise.uniform(-1.5, 1.5))
+            var delay = Int64(noise.int(150, 800))
+            if noise.chance(0.02) { delay += Int64(noise.int(1000, 3500)) }
+            // A lost report now and then (never inside a planted window).
+            if noise.chance(0.004) && !overrides.contains(where: { $0.contains(now) }) { continue }
+            let t = max(world.options.start.millis + thisTick * 1000 + delay, lastT + 1)
+            lastT = t
+            report.t = t
+            return report
+        }
+        return nil
+    }
+
+    private func state(_ ph: Phase, at now: Double) -> TruckReport {
+        var r = TruckReport(tick: 0, t: 0, p: ph.place, speedTenths: 0, heading: ph.heading, coverOpen: false,
+                            load: ph.loaded ? "full" : "empty", loadKg: nil, body: "down", seq: 0)
+        var net = ph.loaded ? 1.0 : 0.0
+        let u = ph.to > ph.from ? (now - ph.from) / (ph.to - ph.from) : 0
+        switch ph.kind {
+        case .waiting, .washing:
+            break
+        case .loading:
+            r.coverOpen = u >= 0.06 && u < 0.94
+            net = min(max((u - 0.1) / 0.75, 0), 1)
+            r.load = net < 0.03 ? "empty" : net < 0.97 ? "partial" : "full"
+        case .unloading:
+            r.coverOpen = u >= 0.08 && u < 0.92
+            if u >= 0.2 && u < 0.75 { r.body = "raised" }
+            net = 1 - min(max((u - 0.3) / 0.35, 0), 1)
+            r.load = net < 0.03 ? "empty" : net < 0.97 ? "partial" : "full"
+        case .driving:
+            let (distance, speed) = ph.motion!.at(now - ph.from, hint: &motionHint)
+            let (p, h) = ph.route!.at(distance, hint: &routeHint)
+            r.p = p
+            let kmh = speed * 3.6
+            r.speedTenths = kmh < 1 ? 0 : max(0, Int(((kmh + noise.uniform(-0.8, 0.8)) * 10).rounded()))
+            r.heading = r.speedTenths > 0 ? (h + noise.int(-2, 2) + 360) % 360 : h
+        }
+        if overrides.contains(where: { $0.contains(now) }) { r.coverOpen = true }
+        if spec.hasScale {
+            let kg = Double(spec.emptyKg - spec.scaleBias) + net * Double(spec.netKg) + noise.uniform(-30, 30)
+            r.loadKg = Int((kg / 10).rounded()) * 10
+        }
+        return r
+    }
+
+    func next() -> ScenarioMessage? {
+        if lookahead == nil && !telemetryDone {
+            if let r = nextReport() {
+                lookahead = format(r)
+            } else {
+                telemetryDone = true
+                extendPlan(until: world.duration + 600)
+            }
+        }
+        // A detection goes first when no report can come before it: later
+        // reports arrive after the lookahead, later plan phases start 600 s on.
+        var best: Int?
+        for (i, m) in pending.enumerated() where best == nil || (m.t, m.order) < (pending[best!].t, pending[best!].order) {
+            best = i
+        }
+        if let b = best, lookahead == nil || pending[b].t <= lookahead!.t {
+            return pending.remove(at: b)
+        }
+        defer { lookahead = nil }
+        return lookahead
+    }
+
+    private func format(_ r: TruckReport) -> ScenarioMessage {
+        var s = "{\"device\":\"" + spec.device + "\",\"ts\":\""
+        s += Clock.local(world.options.start.millis + r.tick * 1000, withMillis: false) + "\""
+        if spec.sendsPlate { s += ",\"plate\":\"" + spec.plate + "\"" }
+        s += ",\"lat\":" + fixed(Geo.lat(r.p), 6) + ",\"lon\":" + fixed(Geo.lon(r.p), 6)
+        s += ",\"speed_kmh\":" + fixed(Double(r.speedTenths) / 10, 1) + ",\"heading_deg\":" + String(r.heading)
+        s += ",\"cover\":\"" + (r.coverOpen ? "open" : "closed") + "\",\"load\":\"" + r.load + "\""
+        if let kg = r.loadKg { s += ",\"load_kg\":" + String(kg) }
+        if spec.sendsBody { s += ",\"body\":\"" + r.body + "\"" }
+        s += ",\"seq\":" + String(r.seq) + "}"
+        return ScenarioMessage(t: r.t, topic: Topics.truck(spec.device), payload: Array(s.utf8), kind: .truck)
+    }
+}
+
+// MARK: - Fume monitors
+
+/// A restaurant's fume monitor: a reading a minute, well under 2.0 mg/m³ on
+/// any 10-minute mean (cooking peaks of a few minutes, at least 10 min apart).
+final class FumeStream: FeedSource {
+    private let id: String
+    private let world: World
+    private var rng: SplitMix64
+    private let base: Double
+    private let flow: Double
+    private let epochMillis: Bool
+    private var tick: Int64
+    private let end: Int64
+    private var walk = 0.0
+    private var peakLeft = 0
+    private var peak = 0.0
+    private var cooldown = 0
+
+    init(index: Int, world: World) {
+        self.world = world
+        id = world.monitors[index].id
+        rng = SplitMix64(world.seed, .fume, UInt64(index))
+        base = rng.uniform(0.35, 1.0)
+        flow = Double(rng.int(350, 800)) * 10
+        epochMillis = index % 2 == 0
+        tick = Int64(rng.int(0, 59))
+        end = Int64(world.duration.rounded(.up))
+    }
+
+    func next() -> ScenarioMessage? {
+        guard tick < end else { return nil }
+        let ts = world.options.start.millis + tick * 1000
+        tick += 60
+        walk = min(max(0.9 * walk + rng.uniform(-0.05, 0.05), -0.3), 0.3)
+        if peakLeft > 0 {
+            peakLeft -= 1
+            if peakLeft == 0 { cooldown = 10 }
+        } else if cooldown > 0 {
+            cooldown -= 1
+        } else if rng.chance(0.04) {
+            peakLeft = rng.int(2, 5)
+            peak = rng.uniform(0.3, 0.7)
+        }
+        let conc = max(0.02, base + walk + (peakLeft > 0 ? peak : 0) + rng.uniform(-0.12, 0.12))
+        var s = "{\"monitor\":\"" + id + "\",\"ts\":"
+        s += epochMillis ? String(ts) : "\"" + Clock.local(ts, withMillis: false) + "\""
+        s += ",\"conc_mg_m3\":" + fixed(conc, 2) + ",\"fan\":\"on\",\"purifier\":\"on\""
+        s += ",\"flow_m3_h\":" + String(Int((flow * rng.uniform(0.97, 1.03) / 10).rounded()) * 10) + "}"
+        return ScenarioMessage(t: ts + Int64(rng.int(100, 600)), topic: Topics.fume(id), payload: Array(s.utf8),
+                               kind: .fume)
+    }
+}
+
+// MARK: - Drones
+
+/// A dock-based drone's patrol: over its home site, to a spot on a scripted
+/// truck's route just after the truck passed (where it finds a spill), over
+/// the nearest other site, and home. Telemetry every 5 s while flying.
+struct DroneFlight {
+    let drone: String
+    var messages: [ScenarioMessage] = []
+    var spill: PlantedViolation?
+
+    init(index: Int, world: World, target: (TruckSpec, Phase)?) {
+        drone = "D-" + pad(index, 2)
+        var rng = SplitMix64(world.seed, .drone, UInt64(index))
+        let speed = 12.0, climb = 40.0, altitude = 120.0
+        let homeIndex = target.map { $0.0.home } ?? world.construction[0]
+        let homeSite = world.sites[homeIndex]
+        let base = homeSite.centre.moved(homeSite.halfW + 150, 100)
+
+        // The spill spot, and when the drone reports it.
+        var spot: Point?
+        var seenAt = 300.0
+        if let (_, road) = target {
+            var h1 = 0, h2 = 0
+            let tau = min(240, road.motion!.duration / 2)
+            let (d, _) = road.motion!.at(tau, hint: &h1)
+            spot = road.route!.at(d, hint: &h2).0.moved(4, -3)
+            seenAt = road.from + tau + 150
+        }
+        // Waypoints and hover times.
+        var legs: [(Point, hover: Double)] = [(homeSite.centre, 45)]
+        if let spot { legs.append((spot, 60)) }
+        let pivot = spot ?? homeSite.centre
+        let others = world.construction.filter { $0 != homeIndex }
+        if let next = others.min(by: {
+            (world.sites[$0].centre.distance(to: pivot), $0) < (world.sites[$1].centre.distance(to: pivot), $1)
+        }) {
+            legs.append((world.sites[next].centre, 45))
+        }
+        // Take off so that it reaches the spot 20 s before it reports the spill.
+        var takeoff = 300.0
+        if spot != nil {
+            let toSpot = climb + base.distance(to: legs[0].0) / speed + legs[0].hover + legs[0].0.distance(to: legs[1].0) / speed
+            takeoff = seenAt - 20 - toSpot
+        }
+        struct Segment {
+            var from: Double, to: Double
+            var a: Point, b: Point
+            var alt0: Double, alt1: Double
+            var heading: Int
+        }
+        var segments: [Segment] = []
+        var t = takeoff
+        var here = base
+        var heading = 0
+        segments.append(Segment(from: t, to: t + climb, a: base, b: base, alt0: 0, alt1: altitude, heading: heading))
+        t += climb
+        var arrivals: [Double] = []
+        for (p, hover) in legs + [(base, 0)] {
+            heading = Geo.bearing(here, p)
+            let dur = here.distance(to: p) / speed
+            segments.append(Segment(from: t, to: t + dur, a: here, b: p, alt0: altitude, alt1: altitude, heading: heading))
+            t += dur
+            arrivals.append(t)
+            here = p
+            if hover > 0 {
+                segments.append(Segment(from: t, to: t + hover, a: p, b: p, alt0: altitude, alt1: altitude, heading: heading))
+                t += hover
+            }
+        }
+        segments.append(Segment(from: t, to: t + climb, a: base, b: base, alt0: altitude, alt1: 0, heading: heading))
+        let landing = t + climb
+
+        var tick = (takeoff / 5).rounded(.up) * 5
+        var k = 0
+        while tick <= landing {
+            defer { tick += 5 }
+            while k < segments.count - 1 && segments[k].to < tick { k += 1 }
+            guard tick >= 0, tick < world.duration else { continue }
+            let s = segments[k]
+            let f = s.to > s.from ? min(max((tick - s.from) / (s.to - s.from), 0), 1) : 0
+            let p = s.a.lerp(s.b, f).moved(rng.uniform(-0.8, 0.8), rng.uniform(-0.8, 0.8))
+            let alt = s.alt0 + (s.alt1 - s.alt0) * f + rng.uniform(-0.3, 0.3)
+            let tsMs = world.instant(tick).millis
+            var text = "{\"drone\":\"" + drone + "\",\"ts\":\"" + Clock.local(tsMs, withMillis: true) + "\""
+            text += ",\"lat\":" + fixed(Geo.lat(p), 6) + ",\"lon\":" + fixed(Geo.lon(p), 6)
+            text += ",\"alt_m\":" + fixed(max(0, alt), 1) + ",\"heading_deg\":" + String(s.heading) + "}"
+            messages.append(ScenarioMessage(t: tsMs + Int64(rng.int(100, 400)), topic: Topics.drone(drone),
+                                            payload: Array(text.utf8), kind: .droneTelemetry))
+        }
+
+        // Detections: bare soil over its home site, the spill, maybe sprinklers off over the last site.
+        let flightName = Clock.segment(world.instant(takeoff).millis).name
+        var count = 0
+        func detect(_ ts: Double, _ type: String, _ confidence: Double, _ at: Point, tag: Bool) -> ScenarioMessage? {
+            let delay = Int64(rng.int(300, 1200))
+            guard ts >= 0, ts < world.duration else { return nil }
+            count += 1
+            let tsMs = world.instant(ts).millis
+            let clip = (url: "file:///var/lib/muckwatch/media/" + drone.lowercased() + "/flight-" + flightName + ".mp4",
+                        offset: ts - takeoff)
+            let payload = Payloads.event(key: "drone", source: drone, eventId: "e-" + drone + "-" + pad(count, 4),
+                                         tsMillis: tsMs, type: type, plate: nil, confidence: confidence, at: at,
+                                         clipPrefix: "", clip: clip)
+            let m = ScenarioMessage(t: tsMs + delay, topic: Topics.droneEvent(drone), payload: Array(payload.utf8),
+                                    kind: .droneEvent, tag: tag ? drone + "#" + String(count) : nil)
+            messages.append(m)
+            return m
+        }
+        for (i, (p, _)) in legs.enumerated() {
+            let arrive = arrivals[i]
+            if spot != nil && i == 1 {
+                let confidence = Double(fixed(rng.uniform(0.78, 0.9), 2))!
+                let at = p.moved(rng.uniform(-3, 3), rng.uniform(-3, 3))
+                if let m = detect(seenAt, "spill", confidence, at, tag: true), let (truck, _) = target {
+                    spill = PlantedViolation(
+                        id: "", kind: "drone_spill", rule: "spill", alertExpected: false, expectedSignals: 0,
+                        incident: nil, device: truck.device, plate: nil, source: drone,
+                        from: world.instant(seenAt), to: world.instant(seenAt), confidence: confidence, topic: m.topic,
+                        t: Instant(millis: m.t), line: nil,
+                        note: "drone sees a spill on the road, no plate read: the case is the drone's until attribution; "
+                            + "\(truck.device) passed 150 s before",
+                        tag: m.tag)
+                }
+            } else if i == 0 {
+                let at = p.moved(rng.uniform(-30, 30), rng.uniform(-30, 30))
+                _ = detect(arrive + 20, "bare_soil", rng.uniform(0.66, 0.93), at, tag: false)
+            } else if rng.chance(0.5) {
+                _ = detect(arrive + 15, "sprinkler_off", rng.uniform(0.6, 0.85), p, tag: false)
+            }
+        }
+    }
+}
+
+// MARK: - Bad messages
+
+/// One of each kind of message the daemon dead-letters, per block of trucks,
+/// spread over the scenario.
+struct BadMessages {
+    var messages: [ScenarioMessage] = []
+    var planted: [PlantedBadMessage] = []
+
+    init(world: World) {
+        var rng = SplitMix64(world.seed, .bad)
+        for block in 0..<world.blocks {
+            let first = block * World.blockSize
+            let count = min(World.blockSize, world.options.trucks - first)
+            let monitor = world.monitors.isEmpty ? "F-0101" : world.monitors[block % world.monitors.count].id
+            let camera = world.sites[world.construction[block % world.construction.count]].camera
+            for (j, item) in Self.catalogue.enumerated() {
+                let at = world.duration * (0.04 + 0.92 * (Double(j) + 0.5) / Double(Self.catalogue.count))
+                    + Double(block) * 11.3
+                let tick = min(Int64(at), Int64(world.duration) - 2)
+                guard tick >= 0 else { continue }
+                let tsMs = world.options.start.millis + tick * 1000
+                let t = tsMs + Int64(rng.int(200, 900))
+                let spec = world.trucks[first + j % min(6, count)]
+                let p = world.sites[spec.home].gate.moved(rng.uniform(-400, 400), rng.uniform(-400, 400))
+                let lat = fixed(Geo.lat(p), 6), lon = fixed(Geo.lon(p), 6)
+                let ts = "\"" + Clock.local(tsMs, withMillis: false) + "\""
+                let device = spec.device, plate = spec.plate
+                func truck(_ fields: String) -> [UInt8] {
+                    Array(("{\"device\":\"\(device)\",\"ts\":\(ts),\"plate\":\"\(plate)\"," + fields + "}").utf8)
+                }
+                func event(_ fields: String) -> [UInt8] {
+                    Array(("{\"camera\":\"\(camera)\",\"event_id\":\"e-bad-\(block + 1)-\(j + 1)\",\"ts\":\(ts)," + fields + "}").utf8)
+                }
+                var topic = Topics.truck(device)
+                let payload: [UInt8]
+                switch item.key {
+                case "truncated":
+                    let full = truck("\"lat\":\(lat),\"lon\":\(lon),\"speed_kmh\":31.4,\"heading_deg\":87,\"cover\":\"closed\",\"load\":\"full\"")
+                    payload = Array(full.prefix(full.count * 3 / 5))
+                case "jt808":
+                    payload = Self.jt808(phone: 13_912_340_000 + Int64(spec.index), serial: UInt16(block * 31 + 7),
+                                         lat: Geo.lat(p), lon: Geo.lon(p), tsMs: tsMs)
+                case "array":
+                    payload = Array("[\(lat),\(lon)]".utf8)
+                case "empty":
+                    topic = Topics.camera(camera)
+                    payload = []
+                case "lat_string":
+                    payload = truck("\"lat\":\"\(lat)\",\"lon\":\(lon),\"speed_kmh\":28.0,\"cover\":\"closed\",\"load\":\"full\"")
+                case "seq_fraction":
+                    payload = truck("\"lat\":\(lat),\"lon\":\(lon),\"speed_kmh\":22.5,\"cover\":\"closed\",\"load\":\"empty\",\"seq\":1042.5")
+                case "conc_string":
+                    topic = Topics.fume(monitor)
+                    payload = Array("{\"monitor\":\"\(monitor)\",\"ts\":\(tsMs),\"conc_mg_m3\":\"1.35\",\"fan\":\"on\",\"purifier\":\"on\"}".utf8)
+                case "no_position":
+                    payload = truck("\"speed_kmh\":0.0,\"cover\":\"closed\",\"load\":\"empty\"")
+                case "no_conc":
+                    topic = Topics.fume(monitor)
+                    payload = Array("{\"monitor\":\"\(monitor)\",\"ts\":\(tsMs),\"fan\":\"on\",\"purifier\":\"on\",\"flow_m3_h\":0}".utf8)
+                case "no_type":
+                    topic = Topics.camera(camera)
+                    payload = event("\"confidence\":0.82,\"lat\":\(lat),\"lon\":\(lon)")
+                case "no_device":
+                    topic = "muckwatch/v1/truck//telemetry"
+                    payload = Array("{\"ts\":\(ts),\"lat\":\(lat),\"lon\":\(lon),\"speed_kmh\":12.3}".utf8)
+                case "swapped":
+                    payload = truck("\"lat\":\(lon),\"lon\":\(lat),\"speed_kmh\":35.2,\"cover\":\"closed\",\"load\":\"full\"")
+                case "confidence_percent":
+                    topic = Topics.camera(camera)
+                    payload = event("\"type\":\"muck_truck\",\"plate\":\"\(plate)\",\"confidence\":87,\"lat\":\(lat),\"lon\":\(lon)")
+                case "speed_garbage":
+                    payload = truck("\"lat\":\(lat),\"lon\":\(lon),\"speed_kmh\":655.35,\"cover\":\"closed\",\"load\":\"full\"")
+                case "future_truck":
+                    let future = "\"" + Clock.local(tsMs + 30 * 86_400_000, withMillis: false) + "\""
+                    payload = Array("{\"device\":\"\(device)\",\"ts\":\(future),\"lat\":\(lat),\"lon\":\(lon),\"speed_kmh\":18.0,\"cover\":\"closed\",\"load\":\"full\"}".utf8)
+                case "future_fume":
+                    topic = Topics.fume(monitor)
+                    payload = Array("{\"monitor\":\"\(monitor)\",\"ts\":\(tsMs + 25 * 3_600_000),\"conc_mg_m3\":0.84,\"fan\":\"on\",\"purifier\":\"on\"}".utf8)
+                case "cover_half":
+                    payload = truck("\"lat\":\(lat),\"lon\":\(lon),\"speed_kmh\":33.0,\"cover\":\"half\",\"load\":\"full\"")
+                case "ts_no_offset":
+                    let local = Clock.local(tsMs, withMillis: false)
+                    let bare = String(local.prefix(10)) + " " + String(local.dropFirst(11).prefix(8))
+                    payload = Array("{\"device\":\"\(device)\",\"ts\":\"\(bare)\",\"lat\":\(lat),\"lon\":\(lon),\"speed_kmh\":20.0}".utf8)
+                case "type_unknown":
+                    topic = Topics.camera(camera)
+                    payload = event("\"type\":\"smoke\",\"confidence\":0.71,\"lat\":\(lat),\"lon\":\(lon)")
+                default: // status_topic
+                    topic = "muckwatch/v1/truck/\(device)/status"
+                    payload = Array("{\"device\":\"\(device)\",\"ts\":\(ts),\"battery_v\":12.6,\"gsm_rssi\":-71}".utf8)
+                }
+                let tag = "bad#\(block)#\(j)"
+                messages.append(ScenarioMessage(t: t, topic: topic, payload: payload, kind: .bad, tag: tag))
+                planted.append(PlantedBadMessage(
+                    id: "B" + pad(planted.count + 1, 3), reason: item.reason, topic: topic, t: Instant(millis: t),
+                    line: nil, binary: String(validating: payload, as: UTF8.self) == nil, note: item.note, tag: tag))
+            }
+        }
+    }
+
+    static let catalogue: [(key: String, reason: DeadLetterReason, note: String)] = [
+        ("truncated", .invalidJSON, "truncated JSON: the tracker's connection dropped mid-message"),
+        ("jt808", .invalidJSON, "a raw JT/T 808 location frame (binary, so payload_b64) on the native topic: a misconfigured gateway"),
+        ("array", .invalidJSON, "JSON, but an array of coordinates, not an object"),
+        ("empty", .invalidJSON, "an empty payload (a retained message being cleared)"),
+        ("lat_string", .wrongType, "'lat' as a string"),
+        ("seq_fraction", .wrongType, "'seq' with a fraction"),
+        ("conc_string", .wrongType, "'conc_mg_m3' as a string"),
+        ("no_position", .missingField, "no 'lat'/'lon': the tracker has no GPS fix"),
+        ("no_conc", .missingField, "no 'conc_mg_m3': the sensor is warming up"),
+        ("no_type", .missingField, "camera event without 'type'"),
+        ("no_device", .missingField, "no 'device' and an empty device level in the topic"),
+        ("swapped", .outOfRange, "lat and lon swapped (lat 114.x)"),
+        ("confidence_percent", .outOfRange, "confidence as a percentage (87), outside 0...1"),
+        ("speed_garbage", .outOfRange, "speed_kmh 655.35 (0xFFFF/100, a sensor fault)"),
+        ("future_truck", .futureTime, "'ts' 30 days ahead (the tracker's clock jumped a month)"),
+        ("future_fume", .futureTime, "epoch-ms 'ts' 25 h ahead"),
+        ("cover_half", .invalidValue, "cover 'half', not closed|open|unknown"),
+        ("ts_no_offset", .invalidValue, "'ts' without a UTC offset"),
+        ("type_unknown", .invalidValue, "event type 'smoke', not one of §4.3's"),
+        ("status_topic", .unknownTopic, "a tracker status topic no filter matches (reaches replay, or a wider subscription)"),
+    ]
+
+    /// A JT/T 808 0x0200 location report, escaped and framed by 0x7e.
+    static func jt808(phone: Int64, serial: UInt16, lat: Double, lon: Double, tsMs: Int64) -> [UInt8] {
+        func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xff), UInt8(v >> 8 & 0xff), UInt8(v & 0xff)] }
+        func be16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xff)] }
+        func bcd(_ digits: String) -> [UInt8] {
+            let d = Array(digits.utf8).map { $0 - 48 }
+            return stride(from: 0, to: d.count, by: 2).map { d[$0] << 4 | d[$0 + 1] }
+        }
+        let local = Array(Clock.local(tsMs, withMillis: false).utf8)
+        let time = String(decoding: local[2..<4] + local[5..<7] + local[8..<10] + local[11..<13] + local[14..<16]
+                              + local[17..<19], as: UTF8.self)
+        func frame(status: UInt32) -> [UInt8] {
+            var body = be32(0) + be32(status)
+            body += be32(UInt32((lat * 1e6).rounded())) + be32(UInt32((lon * 1e6).rounded()))
+            body += be16(12) + be16(314) + be16(87) + bcd(time)
+            var frame = be16(0x0200) + be16(UInt16(body.count)) + bcd(pad(Int(phone), 12)) + be16(serial) + body
+            frame.append(frame.reduce(0, ^))
+            var out: [UInt8] = [0x7e]
+            for b in frame {
+                switch b {
+                case 0x7e: out += [0x7d, 0x02]
+                case 0x7d: out += [0x7d, 0x01]
+                default: out.append(b)
+                }
+            }
+            out.append(0x7e)
+            return out
+        }
+        // ACC on, position fixed. Should that frame happen to be valid UTF-8,
+        // status bit 31 (a lone 0x80 byte) keeps it binary.
+        let out = frame(status: 0x0000_0003)
+        return String(validating: out, as: UTF8.self) == nil ? out : frame(status: 0x8000_0003)
+    }
+}
+
+// MARK: - The files beside the feed
+
+extension ScenarioGenerator {
+    private static let legalBasis = [
+        "uncovered_load": "《城市建筑垃圾管理规定》第十四条：处置建筑垃圾的单位在运输建筑垃圾时，应当随车携带建筑垃圾处置核准文件，按照城市人民政府有关部门规定的运输路线、时间运行，不得丢弃、遗撒建筑垃圾，不得超出核准范围承运建筑垃圾。",
+        "spill": "《城市市容和环境卫生管理条例》第十五条：在市区运行的交通运输工具，应当保持外型完好、整洁，货运车辆运输的液体、散装货物，应当密封、包扎、覆盖，避免泄漏、遗撒。",
+    ]
+
+    /// `config.yaml`: defaults for topics and rules, the trucks' registry, and
+    /// (as comments, until the loader reads them) the sites file, cameras and monitors.
+    public var configYAML: String {
+        var y = """
+            # Muckwatch config for a generated scenario:
+            #   \(options.commandLine)
+            # Replay feed.jsonl with it; planted.json lists what it should (and should not) raise.
+            #
+            # The construction sites, disposal sites and wash zones are in sites.geojson
+            # beside this file (WGS-84 polygons). This loader cannot reference a sites file
+            # yet (geofences arrive in a later issue); when it can, this will read:
+            #   sites:
+            #     file: sites.geojson
+            #     coordinates: wgs84
+
+            broker:
+              url: mqtt://127.0.0.1:1883
+              client_id: muckwatchd
+
+            topics:
+
+            """
+        for r in TopicRoutes.defaults.routes { y += "  \(r.kind.rawValue): \(r.filter.text)\n" }
+        y += """
+
+            store:
+              path: ./var/muckwatch.db
+
+            alerts:
+              log: ./var/alerts.jsonl
+
+            timezone: Asia/Shanghai
+
+            cases:
+              verification_deadline_h: 72
+              incident_window_s: 600
+
+            rules:
+              uncovered_load:
+                min_speed_kmh: 5
+                min_duration_s: 30
+                min_confidence: 0.6
+                legal_basis: "\(Self.legalBasis["uncovered_load"]!)"
+              spill:
+                min_confidence: 0.6
+                legal_basis: "\(Self.legalBasis["spill"]!)"
+
+            # \(world.trucks.count) muck trucks, \(Set(world.trucks.map(\.company)).count) transport companies; permitted hours (not read yet): 22:00-06:00.
+            registry:
+              trucks:
+
+            """
+        for t in world.trucks {
+            y += "    - device: \(t.device)\n      plate: \(t.plate)\n      company: \(t.company)\n      empty_kg: \(t.emptyKg)\n"
+        }
+        y += "\n# Not read by this loader yet: the site gate cameras and the fume monitors.\n#   cameras:\n"
+        for s in world.sites {
+            y += "#     - {id: \(s.camera), site: \(s.id), lat: \(fixed(Geo.lat(s.gate), 6)), lon: \(fixed(Geo.lon(s.gate), 6))}\n"
+        }
+        y += "#   fume_monitors:\n"
+        for m in world.monitors {
+            y += "#     - {id: \(m.id), restaurant: \(m.restaurant), address: \(m.address)}\n"
+        }
+        return y
+    }
+
+    /// `sites.geojson`: one feature per line, closed counter-clockwise rings.
+    public var sitesGeoJSON: String {
+        func ring(_ points: [Point]) -> String {
+            "[[" + (points + [points[0]]).map { "[" + fixed(Geo.lon($0), 6) + "," + fixed(Geo.lat($0), 6) + "]" }
+                .joined(separator: ",") + "]]"
+        }
+        func feature(_ properties: JSONLine, _ points: [Point]) -> String {
+            "{\"type\":\"Feature\",\"properties\":" + properties.text
+                + ",\"geometry\":{\"type\":\"Polygon\",\"coordinates\":" + ring(points) + "}}"
+        }
+        var features: [String] = []
+        for s in world.sites {
+            var p = JSONLine()
+            p.add("id", s.id)
+            p.add("kind", s.kind.rawValue)
+            p.add("name", s.name)
+            p.add("camera", s.camera)
+            features.append(feature(p, s.ring))
+            if let washId = s.washId {
+                var w = JSONLine()
+                w.add("id", washId)
+                w.add("kind", "wash")
+                w.add("name", s.washName)
+                w.add("site", s.id)
+                features.append(feature(w, s.washRing))
+            }
+        }
+        return "{\"type\":\"FeatureCollection\",\"features\":[\n" + features.joined(separator: ",\n") + "\n]}\n"
+    }
+
+    /// The planted items with the feed's line numbers filled in.
+    public func withLines(_ summary: ScenarioSummary) -> (violations: [PlantedViolation], bad: [PlantedBadMessage],
+                                                          duplicates: [PlantedDuplicate]) {
+        var v = violations, b = badMessages, d = duplicates
+        for i in v.indices { v[i].line = v[i].tag.flatMap { summary.lineOf[$0] } }
+        for i in b.indices { b[i].line = summary.lineOf[b[i].tag] }
+        for i in d.indices { d[i].line = summary.lineOf[d[i].tag] }
+        return (v, b, d)
+    }
+
+    /// `planted.json`: what the feed holds and what replaying it must give.
+    public func manifestJSON(_ summary: ScenarioSummary) -> String {
+        let (violations, bad, duplicates) = withLines(summary)
+        func local(_ i: Instant) -> String { RFC3339.format(i, offsetSeconds: Clock.offset) }
+        func utc(_ i: Instant) -> String { RFC3339.format(i, offsetSeconds: 0) }
+        func counts(_ keys: [String], _ values: [String: Int]) -> JSONLine {
+            var o = JSONLine()
+            for k in keys where values[k, default: 0] > 0 { o.add(k, values[k]!) }
+            return o
+        }
+        func array(_ items: [JSONLine]) -> String {
+            items.isEmpty ? "[]" : "[\n    " + items.map(\.text).joined(separator: ",\n    ") + "\n  ]"
+        }
+
+        var opts = JSONLine()
+        opts.add("trucks", options.trucks)
+        opts.add("hours", options.hours)
+        opts.add("seed", String(options.seed))
+        opts.add("start", utc(options.start))
+        opts.add("fume_monitors", options.fumeMonitors)
+        opts.add("report_interval_s", options.reportIntervalS)
+        var window = JSONLine()
+        window.add("from", utc(options.start))
+        window.add("to", utc(world.instant(world.duration)))
+        var messages = JSONLine()
+        messages.add("lines", summary.lines)
+        for k in ScenarioSummary.kinds { messages.add(k, summary.byKind[k, default: 0]) }
+
+        let rules = Array(Set(incidents.map(\.rule))).sorted()
+        var byRule: [String: Int] = [:]
+        for i in incidents { byRule[i.rule, default: 0] += 1 }
+        var reasons: [String: Int] = [:]
+        for b in bad { reasons[b.reason.rawValue, default: 0] += 1 }
+        var expected = JSONLine()
+        expected.add("alerts", incidents.count)
+        expected.add("alerts_by_rule", object: counts(rules, byRule))
+        expected.add("firing", violations.filter(\.alertExpected).count)
+        expected.add("near_misses", violations.filter { !$0.alertExpected }.count)
+        expected.add("dead_letters", object: counts(DeadLetterReason.allCases.map(\.rawValue), reasons))
+        expected.add("duplicates", duplicates.count)
+
+        let incidentLines = incidents.map { i -> JSONLine in
+            var o = JSONLine()
+            o.add("id", i.id)
+            o.add("rule", i.rule)
+            o.add("severity", i.severity)
+            o.add("subject_kind", i.subjectKind)
+            o.add("subject", i.subjectId)
+            o.add("plate", i.plate)
+            o.add("first_signal", local(i.firstSignal))
+            o.add("last_signal", local(i.lastSignal))
+            o.add("signals", i.signals)
+            o.add("planted", i.planted)
+            o.add("prior_incidents", i.priorIncidents)
+            o.add("suggested_action", i.suggestedAction)
+            return o
+        }
+        let plantedLines = violations.map { v -> JSONLine in
+            var o = JSONLine()
+            o.add("id", v.id)
+            o.add("kind", v.kind)
+            o.add("rule", v.rule)
+            o.addBool("alert_expected", v.alertExpected)
+            o.add("expected_signals", v.expectedSignals)
+            o.add("incident", v.incident)
+            o.add("device", v.device)
+            o.add("plate", v.plate)
+            o.add("source", v.source)
+            o.add("from", local(v.from))
+            o.add("to", local(v.to))
+            o.add("confidence", v.confidence)
+            o.add("topic", v.topic)
+            o.add("t", v.t.map(utc))
+            o.add("line", v.line)
+            o.add("note", v.note)
+            return o
+        }
+        let duplicateLines = duplicates.map { d -> JSONLine in
+            var o = JSONLine()
+            o.add("id", d.id)
+            o.add("of", d.of)
+            o.add("topic", d.topic)
+            o.add("t", utc(d.t))
+            o.add("line", d.line)
+            o.add("note", "QoS 1 redelivery: the same bytes again; recognised, not processed twice")
+            return o
+        }
+        let badLines = bad.map { b -> JSONLine in
+            var o = JSONLine()
+            o.add("id", b.id)
+            o.add("dead_letter", b.reason.rawValue)
+            o.add("topic", b.topic)
+            o.add("t", utc(b.t))
+            o.add("line", b.line)
+            if b.binary { o.addBool("binary", true) }
+            o.add("note", b.note)
+            return o
+        }
+        var out = "{\n"
+        out += "  \"generator\": \"muckwatch scenario\",\n"
+        out += "  \"command\": " + JSONLine.quoted(options.commandLine) + ",\n"
+        out += "  \"options\": " + opts.text + ",\n"
+        out += "  \"window\": " + window.text + ",\n"
+        out += "  \"times\": \"from/to/first_signal/last_signal are device time (payload ts) at +08:00; t is receive time as in the feed\",\n"
+        out += "  \"messages\": " + messages.text + ",\n"
+        out += "  \"expected\": " + expected.text + ",\n"
+        out += "  \"incidents\": " + array(incidentLines) + ",\n"
+        out += "  \"planted\": " + array(plantedLines) + ",\n"
+        out += "  \"duplicates\": " + array(duplicateLines) + ",\n"
+        out += "  \"bad_messages\": " + array(badLines) + "\n"
+        out += "}\n"
+        return out
+    }
+
+    /// One line for people: messages by kind, what was planted.
+    public func summaryLine(_ summary: ScenarioSummary) -> String {
+        let kinds = ScenarioSummary.kinds.map { "\($0) \(summary.byKind[$0, default: 0])" }.joined(separator: ", ")
+        var byRule: [String: Int] = [:]
+        for i in incidents { byRule[i.rule, default: 0] += 1 }
+        let rules = byRule.keys.sorted().map { "\($0) \(byRule[$0]!)" }.joined(separator: ", ")
+        let firing = violations.filter(\.alertExpected).count
+        return "scenario: \(summary.lines) lines (\(kinds)); planted \(violations.count): \(firing) firing as "
+            + "\(incidents.count) alerts (\(rules)), \(violations.count - firing) near-misses that must not; "
+            + "\(badMessages.count) bad messages, \(duplicates.count) redelivered"
+    }
+}
+
+extension JSONLine {
+    /// A JSON string literal.
+    static func quoted(_ s: String) -> String {
+        var out = ""
+        quote(s, into: &out)
+        return out
+    }
+}
