@@ -1328,12 +1328,12 @@ final class TruckStream: FeedSource {
         case .loading:
             r.coverOpen = u >= 0.06 && u < 0.94
             net = min(max((u - 0.1) / 0.75, 0), 1)
-            r.load = net < 0.03 ? "empty" : net < 0.97 ? "partial" : "full"
+            r.load = net <= 0 ? "empty" : net < 0.97 ? "partial" : "full"
         case .unloading:
             r.coverOpen = u >= 0.08 && u < 0.92
             if u >= 0.2 && u < 0.75 { r.body = "raised" }
             net = 1 - min(max((u - 0.3) / 0.35, 0), 1)
-            r.load = net < 0.03 ? "empty" : net < 0.97 ? "partial" : "full"
+            r.load = net <= 0 ? "empty" : net < 0.97 ? "partial" : "full"
         case .driving:
             let (distance, speed) = ph.motion!.at(now - ph.from, hint: &motionHint)
             let (p, h) = ph.route!.at(distance, hint: &routeHint)

@@ -1,0 +1,408 @@
+import Foundation
+import MuckwatchConfig
+import MuckwatchCore
+import XCTest
+
+/// `muckwatch scenario`'s generator: deterministic, well-formed, every payload
+/// as §4 and the decoder have it, and the planted violations raising exactly
+/// the alerts its manifest promises when the feed runs through the pipeline.
+final class ScenarioGeneratorTests: XCTestCase {
+    /// The checked-in small scenario and the options its README documents.
+    static let fixture = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/scenario-small")
+    static var fixtureOptions: ScenarioOptions {
+        var o = ScenarioOptions()
+        o.trucks = 6
+        o.hours = 1
+        o.seed = 1
+        o.start = RFC3339.parse("2026-11-24T14:00:00Z")!
+        o.fumeMonitors = 3
+        o.reportIntervalS = 10
+        return o
+    }
+
+    struct Generated {
+        var generator: ScenarioGenerator
+        var lines: [String]
+        var summary: ScenarioSummary
+        var manifest: String
+        var files: [String: String] {
+            ["feed.jsonl": lines.map { $0 + "\n" }.joined(), "config.yaml": generator.configYAML,
+             "sites.geojson": generator.sitesGeoJSON, "planted.json": manifest]
+        }
+    }
+
+    func generate(_ options: ScenarioOptions = fixtureOptions) throws -> Generated {
+        let generator = try ScenarioGenerator(options: options)
+        var lines: [String] = []
+        let summary = generator.writeFeed { lines.append($0) }
+        return Generated(generator: generator, lines: lines, summary: summary, manifest: generator.manifestJSON(summary))
+    }
+
+    func messages(_ lines: [String]) throws -> [FeedMessage] {
+        try lines.enumerated().map { i, line in try FeedFile.parse(Array(line.utf8), lineNumber: i + 1).get() }
+    }
+
+    func options(trucks: Int = 6, hours: Double = 1, seed: UInt64 = 1, interval: Int = 10) -> ScenarioOptions {
+        var o = Self.fixtureOptions
+        o.trucks = trucks
+        o.hours = hours
+        o.seed = seed
+        o.reportIntervalS = interval
+        return o
+    }
+
+    // MARK: Determinism and the checked-in fixture
+
+    func testTheSameSeedGivesTheSameBytesAndAnotherSeedDoesNot() throws {
+        let a = try generate(), b = try generate()
+        XCTAssertEqual(a.files, b.files)
+        let c = try generate(options(seed: 2))
+        XCTAssertNotEqual(a.files["feed.jsonl"], c.files["feed.jsonl"])
+        XCTAssertNotEqual(a.files["sites.geojson"], c.files["sites.geojson"])
+        XCTAssertNotEqual(a.files["config.yaml"], c.files["config.yaml"])
+        // Writing twice from one generator gives the same feed too.
+        var again: [String] = []
+        _ = a.generator.writeFeed { again.append($0) }
+        XCTAssertEqual(again, a.lines)
+    }
+
+    func testTheCheckedInFixtureIsWhatTheGeneratorWritesWithItsDocumentedOptions() throws {
+        let g = try generate()
+        for (name, text) in g.files.sorted(by: { $0.key < $1.key }) {
+            let url = Self.fixture.appendingPathComponent(name)
+            let stored = try String(contentsOf: url, encoding: .utf8)
+            XCTAssertTrue(stored == text, "\(url.path) differs from what the generator writes; regenerate it as its README says")
+        }
+        let readme = try String(contentsOf: Self.fixture.appendingPathComponent("README.md"), encoding: .utf8)
+        XCTAssertTrue(readme.contains(
+            "muckwatch scenario --out Tests/Fixtures/scenario-small --trucks 6 --hours 1 --seed 1 --start 2026-11-24T14:00:00Z --fume-monitors 3 --report-interval-s 10"),
+            "the README's command must be the options this test generates with")
+    }
+
+    // MARK: Feed format
+
+    func testEveryLineIsAFeedLineAndTheyAreInReceiveTimeOrder() throws {
+        for o in [Self.fixtureOptions, options(trucks: 60, hours: 0.5, seed: 9, interval: 3)] {
+            let g = try generate(o)
+            let feed = try messages(g.lines)
+            XCTAssertEqual(feed.count, g.summary.lines)
+            for (i, m) in feed.enumerated() {
+                XCTAssertEqual(m.feedLine, g.lines[i], "line \(i + 1) does not round-trip")
+                XCTAssertEqual(m.qos, 1)
+                XCTAssertFalse(m.retain)
+                XCTAssertGreaterThanOrEqual(m.t, o.start)
+                if i > 0 { XCTAssertLessThanOrEqual(feed[i - 1].t, m.t, "line \(i + 1) is out of t order") }
+            }
+            XCTAssertLessThan(feed.last!.t, o.start.adding(seconds: o.hours * 3600 + 10))
+            XCTAssertEqual(g.summary.byKind.values.reduce(0, +), g.summary.lines)
+        }
+    }
+
+    func testTheSmallScenarioIsSmallAndHasEveryKindOfMessage() throws {
+        let g = try generate()
+        XCTAssertTrue((1500...5000).contains(g.lines.count), "\(g.lines.count) lines")
+        for kind in ScenarioSummary.kinds {
+            XCTAssertGreaterThan(g.summary.byKind[kind] ?? 0, 0, "no \(kind) in the small scenario")
+        }
+        XCTAssertEqual(g.generator.summaryLine(g.summary).split(separator: "\n").count, 1)
+    }
+
+    // MARK: Payloads (§4) against the decoder
+
+    func testGoodPayloadsDecodeAndEveryPlantedBadOneFailsWithItsReason() throws {
+        let g = try generate()
+        let planted = g.generator.withLines(g.summary)
+        let badByLine = Dictionary(uniqueKeysWithValues: planted.bad.map { ($0.line!, $0) })
+        XCTAssertEqual(Set(planted.bad.map(\.reason)), Set(DeadLetterReason.allCases), "a dead-letter reason is not planted")
+        let decoder = PayloadDecoder()
+        var registry = Set(g.generator.registry.map(\.device))
+        registry.formUnion(["D-01"])
+        for (i, m) in try messages(g.lines).enumerated() {
+            let result = decoder.decode(InboxMessage(id: Int64(i + 1), topic: m.topic, payload: m.payload, arrivedAt: m.t))
+            if let bad = badByLine[i + 1] {
+                XCTAssertEqual(bad.topic, m.topic)
+                XCTAssertEqual(bad.t, m.t)
+                guard case .failure(let failure) = result else {
+                    XCTFail("line \(i + 1) (\(bad.id), \(bad.note)) decoded; expected \(bad.reason.rawValue)")
+                    continue
+                }
+                XCTAssertEqual(failure.reason, bad.reason, "line \(i + 1) (\(bad.id)): \(failure.detail)")
+                XCTAssertEqual(bad.binary, String(validating: m.payload, as: UTF8.self) == nil)
+                if bad.binary {
+                    XCTAssertTrue(g.lines[i].contains("\"payload_b64\":"), "a binary payload must be written as payload_b64")
+                    XCTAssertEqual(m.payload.first, 0x7e)
+                    XCTAssertEqual(m.payload.last, 0x7e)
+                }
+                continue
+            }
+            XCTAssertTrue(g.lines[i].contains("\"payload\":"))
+            let record: Record
+            switch result {
+            case .success(let r): record = r
+            case .failure(let f):
+                XCTFail("line \(i + 1) on \(m.topic) was dead-lettered (\(f.reason.rawValue): \(f.detail))")
+                continue
+            }
+            XCTAssertLessThanOrEqual(record.ts, m.t, "line \(i + 1): payload time after receive time")
+            XCTAssertLessThan(m.t.seconds(since: record.ts), 6, "line \(i + 1): receive delay")
+            switch record {
+            case .truck(let t):
+                XCTAssertTrue(registry.contains(t.device))
+                XCTAssertNotNil(t.speedKmh)
+                XCTAssertTrue((0...60).contains(t.speedKmh!), "line \(i + 1): \(t.speedKmh!) km/h")
+                XCTAssertTrue(abs(t.lat - 22.54) < 0.25 && abs(t.lon - 114.05) < 0.25, "line \(i + 1) is far from Shenzhen")
+                XCTAssertNotEqual(t.cover, .unknown)
+                XCTAssertNotEqual(t.load, .unknown)
+                XCTAssertNotNil(t.seq)
+            case .fume(let f):
+                XCTAssertTrue((0...2.5).contains(f.concMgM3))
+                XCTAssertEqual(f.fan, .on)
+                XCTAssertEqual(f.purifier, .on)
+            case .event(let e):
+                XCTAssertNotNil(e.eventId)
+                XCTAssertNotNil(e.confidence)
+                XCTAssertNotNil(e.clipURL)
+                if let plate = e.plate { XCTAssertNotNil(g.generator.registry.first { $0.plate == plate }) }
+            case .drone(let d):
+                XCTAssertTrue((0...130).contains(d.altM ?? -1))
+            }
+        }
+    }
+
+    /// Per truck: sequence numbers rise, load changes only when stopped, the
+    /// body is raised only stopped at a tip, empty weights stay at or under the registry's.
+    func testTruckReportsArePhysicallyPlausible() throws {
+        let g = try generate(options(trucks: 12, hours: 2, seed: 5, interval: 5))
+        let decoder = PayloadDecoder()
+        let empty = Dictionary(uniqueKeysWithValues: g.generator.registry.map { ($0.device, $0.emptyKg!) })
+        var last: [String: TruckTelemetry] = [:]
+        for (i, m) in try messages(g.lines).enumerated() {
+            guard case .success(.truck(let t)) = decoder.decode(InboxMessage(id: 1, topic: m.topic, payload: m.payload, arrivedAt: m.t))
+            else { continue }
+            if t.body == .raised { XCTAssertEqual(t.speedKmh, 0, "line \(i + 1): tipping while moving") }
+            if t.load == .empty, let kg = t.loadKg { XCTAssertLessThanOrEqual(kg, empty[t.device]!, "line \(i + 1)") }
+            if let p = last[t.device] {
+                XCTAssertGreaterThan(t.seq!, p.seq!)
+                XCTAssertGreaterThan(t.ts, p.ts)
+                let dt = t.ts.seconds(since: p.ts)
+                // Distance per time fits the reported speeds (with GPS jitter).
+                let d = hypot((t.lat - p.lat) * 110_738, (t.lon - p.lon) * 102_864)
+                XCTAssertLessThanOrEqual(d, dt * 60 / 3.6 + 10, "line \(i + 1): \(d) m in \(dt) s")
+                if p.speedKmh! > 0 && t.speedKmh! > 0, let a = p.loadKg, let b = t.loadKg {
+                    XCTAssertLessThan(abs(a - b), 500, "line \(i + 1): load changed while moving")
+                }
+            }
+            last[t.device] = t
+        }
+        XCTAssertEqual(last.count, 12)
+    }
+
+    // MARK: Planted violations through the pipeline
+
+    /// Runs the feed through the pipeline with the scenario's own config, as
+    /// replay does, and compares the outcome with the manifest.
+    func assertPipelineMatchesManifest(_ g: Generated, file: StaticString = #filePath, line: UInt = #line) throws {
+        let config = try MuckwatchConfiguration.parse(yaml: g.generator.configYAML, file: "config.yaml")
+        let pipeline = Pipeline(settings: config.pipelineSettings)
+        let inbox = try messages(g.lines).enumerated().map { i, m in
+            InboxMessage(id: Int64(i + 1), topic: m.topic, payload: m.payload, arrivedAt: m.t)
+        }
+        let out = pipeline.process(inbox, ledger: SetLedger())
+        let expected = g.generator.incidents
+        XCTAssertEqual(out.alerts.count, expected.count, "alerts raised", file: file, line: line)
+        XCTAssertEqual(out.openedCases.count, expected.count, file: file, line: line)
+        for (c, e) in zip(out.openedCases, expected) {
+            XCTAssertEqual(c.rule, e.rule, e.id, file: file, line: line)
+            XCTAssertEqual(c.severity.rawValue, e.severity, e.id, file: file, line: line)
+            XCTAssertEqual(c.subject.kind, e.subjectKind, e.id, file: file, line: line)
+            XCTAssertEqual(c.subject.id, e.subjectId, e.id, file: file, line: line)
+            XCTAssertEqual(c.subject.plate, e.plate, e.id, file: file, line: line)
+            XCTAssertEqual(c.firstSeen, e.firstSignal, e.id, file: file, line: line)
+            XCTAssertEqual(c.priorIncidents, e.priorIncidents, e.id, file: file, line: line)
+            XCTAssertEqual(c.suggestedAction.rawValue, e.suggestedAction, e.id, file: file, line: line)
+        }
+        // Every signal is evidence on its incident: as many as the manifest counts.
+        let casesInOrder = out.openedCases.map(\.id)
+        for (caseId, e) in zip(casesInOrder, expected) {
+            XCTAssertEqual(out.evidence.filter { $0.caseId == caseId }.count, e.signals, e.id, file: file, line: line)
+        }
+        var reasons: [DeadLetterReason: Int] = [:]
+        for d in out.deadLetters { reasons[d.failure.reason, default: 0] += 1 }
+        var plantedReasons: [DeadLetterReason: Int] = [:]
+        for b in g.generator.badMessages { plantedReasons[b.reason, default: 0] += 1 }
+        XCTAssertEqual(reasons, plantedReasons, file: file, line: line)
+        XCTAssertEqual(out.duplicateEvents.count, g.generator.duplicates.count, file: file, line: line)
+        XCTAssertEqual(out.decoded.count + out.deadLetters.count + out.duplicateEvents.count, inbox.count, file: file, line: line)
+    }
+
+    func testTheSmallScenarioRaisesExactlyTheManifestsAlerts() throws {
+        let g = try generate()
+        try assertPipelineMatchesManifest(g)
+        let v = g.generator.violations
+        // Every kind is planted, firing ones fire, near-misses do not.
+        XCTAssertEqual(Set(v.map(\.kind)), [
+            "tracker_uncovered", "tracker_open_short", "tracker_open_stationary", "tracker_open_crawling",
+            "tracker_open_empty", "camera_uncovered_load", "camera_uncovered_load_below_threshold", "camera_spill",
+            "camera_spill_below_threshold", "drone_spill",
+        ])
+        for item in v {
+            XCTAssertEqual(item.alertExpected, PlantedViolation.firingKinds.contains(item.kind), "\(item.id) \(item.kind)")
+            XCTAssertEqual(item.alertExpected, item.incident != nil, item.id)
+            XCTAssertEqual(item.alertExpected, item.expectedSignals > 0, item.id)
+            if let c = item.confidence { XCTAssertEqual(c >= 0.6, item.alertExpected, item.id) }
+        }
+        XCTAssertEqual(v.filter { $0.kind.hasSuffix("below_threshold") }.map(\.confidence), [0.59, 0.59])
+        // Repeated signals on one truck within 10 minutes are one incident.
+        XCTAssertTrue(g.generator.incidents.contains { $0.signals > 1 && $0.planted.count > 1 })
+        XCTAssertTrue(g.generator.incidents.contains { $0.subjectKind == "drone" && $0.rule == "spill" })
+        XCTAssertEqual(g.generator.duplicates.count, 1)
+    }
+
+    func testManyTrucksPlantPerBlockOfFiftyAndStillMatch() throws {
+        let g = try generate(options(trucks: 120, hours: 1, seed: 3, interval: 30))
+        try assertPipelineMatchesManifest(g)
+        XCTAssertEqual(g.generator.badMessages.count, 3 * 20)
+        XCTAssertGreaterThanOrEqual(g.generator.incidents.count, 3 * 4)
+        XCTAssertEqual(Set(g.generator.incidents.filter { $0.subjectKind == "drone" }.map(\.subjectId)), ["D-01", "D-02", "D-03"])
+    }
+
+    func testTheManifestCountsWhatItLists() throws {
+        let g = try generate()
+        let json = try JSONSerialization.jsonObject(with: Data(g.manifest.utf8)) as! [String: Any]
+        let planted = json["planted"] as! [[String: Any]]
+        let incidents = json["incidents"] as! [[String: Any]]
+        let bad = json["bad_messages"] as! [[String: Any]]
+        let expected = json["expected"] as! [String: Any]
+        let messages = json["messages"] as! [String: Int]
+        XCTAssertEqual(planted.count, g.generator.violations.count)
+        XCTAssertEqual(expected["alerts"] as? Int, incidents.count)
+        XCTAssertEqual(expected["firing"] as? Int, planted.filter { $0["alert_expected"] as? Bool == true }.count)
+        XCTAssertEqual(expected["near_misses"] as? Int, planted.filter { $0["alert_expected"] as? Bool == false }.count)
+        XCTAssertEqual((expected["alerts_by_rule"] as! [String: Int]).values.reduce(0, +), incidents.count)
+        XCTAssertEqual((expected["dead_letters"] as! [String: Int]).values.reduce(0, +), bad.count)
+        XCTAssertEqual(messages["lines"], g.lines.count)
+        XCTAssertEqual(messages["bad"], bad.count)
+        let ids = Set(planted.map { $0["id"] as! String })
+        for i in incidents {
+            for p in i["planted"] as! [String] { XCTAssertTrue(ids.contains(p)) }
+        }
+        // Single-message items name their line; the line is that message.
+        for p in planted + bad + (json["duplicates"] as! [[String: Any]]) {
+            guard let line = p["line"] as? Int else {
+                XCTAssertNil(p["topic"], "\(p["id"]!) has a topic but no line")
+                continue
+            }
+            let m = try FeedFile.parse(Array(g.lines[line - 1].utf8), lineNumber: line).get()
+            XCTAssertEqual(m.topic, p["topic"] as? String)
+            XCTAssertEqual(RFC3339.format(m.t, offsetSeconds: 0), p["t"] as? String)
+        }
+        let options = json["options"] as! [String: Any]
+        XCTAssertEqual(options["trucks"] as? Int, 6)
+        XCTAssertEqual(options["report_interval_s"] as? Int, 10)
+        XCTAssertEqual(options["start"] as? String, "2026-11-24T14:00:00.000Z")
+    }
+
+    // MARK: Config and sites
+
+    func testTheConfigLoadsWithTheGeneratedRegistry() throws {
+        let g = try generate(options(trucks: 60))
+        let config = try MuckwatchConfiguration.parse(yaml: g.generator.configYAML, file: "config.yaml")
+        XCTAssertEqual(config.pipeline.registry.trucks, g.generator.registry)
+        XCTAssertEqual(Set(config.pipeline.registry.trucks.compactMap(\.plate)).count, 60)
+        for t in config.pipeline.registry.trucks {
+            XCTAssertTrue(t.plate!.hasPrefix("粤B") && t.plate!.count == 7, t.plate!)
+            XCTAssertTrue(t.company!.hasPrefix("深圳市"))
+        }
+        XCTAssertEqual(config.topics.map(\.filter.text), TopicRoutes.defaults.routes.map(\.filter.text))
+        XCTAssertEqual(config.pipeline.uncoveredLoad.minDurationS, 30)
+        XCTAssertEqual(config.pipeline.spillMinConfidence, 0.6)
+        XCTAssertNotNil(config.pipeline.incidents.legalBasis["uncovered_load"])
+        XCTAssertTrue(g.generator.configYAML.contains("sites.geojson"))
+    }
+
+    typealias Polygon = [(lon: Double, lat: Double)]
+
+    func inside(_ lon: Double, _ lat: Double, _ ring: Polygon) -> Bool {
+        var c = false
+        var j = ring.count - 1
+        for i in 0..<ring.count {
+            let a = ring[i], b = ring[j]
+            if (a.lat > lat) != (b.lat > lat), lon < (b.lon - a.lon) * (lat - a.lat) / (b.lat - a.lat) + a.lon { c.toggle() }
+            j = i
+        }
+        return c
+    }
+
+    /// Closed WGS-84 rings; loading and tipping happen inside the sites, wash zones lie in theirs.
+    func testSitesAreClosedPolygonsWhereTheTrucksLoadAndTip() throws {
+        let g = try generate(options(trucks: 12, hours: 2, seed: 5, interval: 5))
+        let json = try JSONSerialization.jsonObject(with: Data(g.generator.sitesGeoJSON.utf8)) as! [String: Any]
+        XCTAssertEqual(json["type"] as? String, "FeatureCollection")
+        var sites: [(id: String, kind: String, ring: Polygon)] = []
+        for f in json["features"] as! [[String: Any]] {
+            let props = f["properties"] as! [String: Any]
+            let geometry = f["geometry"] as! [String: Any]
+            XCTAssertEqual(geometry["type"] as? String, "Polygon")
+            let ring = ((geometry["coordinates"] as! [[[Double]]])[0]).map { (lon: $0[0], lat: $0[1]) }
+            XCTAssertGreaterThanOrEqual(ring.count, 4)
+            XCTAssertEqual(ring.first!.lon, ring.last!.lon)
+            XCTAssertEqual(ring.first!.lat, ring.last!.lat)
+            var area = 0.0  // shoelace: positive = counter-clockwise (RFC 7946)
+            for i in 0..<(ring.count - 1) { area += ring[i].lon * ring[i + 1].lat - ring[i + 1].lon * ring[i].lat }
+            XCTAssertGreaterThan(area, 0, "\(props["id"]!) is not counter-clockwise")
+            XCTAssertNotNil(props["name"] as? String)
+            let kind = props["kind"] as! String
+            XCTAssertTrue(["construction", "disposal", "wash"].contains(kind))
+            sites.append((props["id"] as! String, kind, Array(ring.dropLast())))
+        }
+        XCTAssertEqual(sites.filter { $0.kind == "wash" }.count, sites.filter { $0.kind == "construction" }.count)
+        for w in sites where w.kind == "wash" {
+            XCTAssertTrue(w.ring.allSatisfy { p in sites.contains { $0.kind == "construction" && inside(p.lon, p.lat, $0.ring) } })
+        }
+        let planted = g.generator.violations.filter { $0.kind.hasPrefix("tracker_") }
+        let decoder = PayloadDecoder()
+        var checked = 0
+        for m in try messages(g.lines) {
+            guard case .success(.truck(let t)) = decoder.decode(InboxMessage(id: 1, topic: m.topic, payload: m.payload, arrivedAt: m.t)),
+                  t.speedKmh == 0, t.cover == .open || t.body == .raised
+            else { continue }
+            if planted.contains(where: { $0.device == t.device && $0.from <= t.ts && t.ts <= $0.to }) { continue }
+            let site = sites.first { $0.kind != "wash" && inside(t.lon, t.lat, $0.ring) }
+            XCTAssertNotNil(site, "\(t.device) open or tipping at \(t.lat),\(t.lon) outside every site")
+            if t.body == .raised { XCTAssertEqual(site?.kind, "disposal") }
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 50)
+    }
+
+    // MARK: Options
+
+    func testOptionsOutsideTheirRangesAreRefused() {
+        var o = ScenarioOptions()
+        XCTAssertNil(o.problem)
+        o.reportIntervalS = 0
+        XCTAssertNotNil(o.problem)
+        o = ScenarioOptions()
+        o.trucks = 0
+        XCTAssertThrowsError(try ScenarioGenerator(options: o))
+        o = ScenarioOptions()
+        o.hours = .nan
+        XCTAssertNotNil(o.problem)
+        o = ScenarioOptions()
+        o.start = Instant(millis: 1_795_528_800_500)
+        XCTAssertNotNil(o.problem)
+        XCTAssertEqual(ScenarioOptions().start, RFC3339.parse("2026-11-24T14:00:00Z"))
+        XCTAssertEqual(ScenarioOptions(), Self.fixtureOptions)
+    }
+
+    /// A short scenario plants what fits and still matches.
+    func testAShortScenarioPlantsOnlyWhatFits() throws {
+        let g = try generate(options(trucks: 3, hours: 0.25, seed: 4))
+        try assertPipelineMatchesManifest(g)
+        for v in g.generator.violations {
+            XCTAssertLessThan(v.to, ScenarioOptions().start.adding(seconds: 900))
+        }
+    }
+}
