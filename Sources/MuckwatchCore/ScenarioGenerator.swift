@@ -180,6 +180,12 @@ public final class ScenarioGenerator {
 
     /// Writes the feed, one line per call (no newline), in `t` order.
     public func writeFeed(_ sink: (String) throws -> Void) rethrows -> ScenarioSummary {
+        try writeFeed(bytes: { try sink(String(decoding: $0, as: UTF8.self)) })
+    }
+
+    /// Writes the feed as UTF-8 lines (no newline; the buffer is reused, so
+    /// copy what you keep), in `t` order.
+    public func writeFeed(bytes sink: ([UInt8]) throws -> Void) rethrows -> ScenarioSummary {
         var sources: [any FeedSource] = world.trucks.map { TruckStream(spec: $0, world: world) }
         for i in 0..<options.fumeMonitors { sources.append(FumeStream(index: i, world: world)) }
         sources.append(ScriptStream(scripted))
@@ -189,16 +195,21 @@ public final class ScenarioGenerator {
         for (i, h) in heads.enumerated() { if let h { heap.push(t: h.t, stream: i) } }
 
         var summary = ScenarioSummary()
-        for kind in ScenarioSummary.kinds { summary.byKind[kind] = 0 }
+        var counts = [Int](repeating: 0, count: ScenarioMessage.Kind.allCases.count)
+        var line = Bytes()
+        line.b.reserveCapacity(1024)
         while let (_, s) = heap.pop() {
             let m = heads[s]!
             summary.lines += 1
-            summary.byKind[m.kind.rawValue, default: 0] += 1
+            counts[m.kind.index] += 1
             if let tag = m.tag { summary.lineOf[tag] = summary.lines }
-            try sink(FeedMessage(t: Instant(millis: m.t), topic: m.topic, payload: m.payload).feedLine)
+            line.b.removeAll(keepingCapacity: true)
+            m.appendFeedLine(to: &line)
+            try sink(line.b)
             heads[s] = sources[s].next()
             if let next = heads[s] { heap.push(t: next.t, stream: s) }
         }
+        for kind in ScenarioMessage.Kind.allCases { summary.byKind[kind.rawValue] = counts[kind.index] }
         return summary
     }
 
@@ -311,7 +322,7 @@ public final class ScenarioGenerator {
         for i in order {
             if let dup = records[i].duplicate {
                 duplicates.append(PlantedDuplicate(id: "U" + pad(duplicates.count + 1, 2), of: items[i].id,
-                                                   topic: dup.topic, t: Instant(millis: dup.t), line: nil, tag: dup.tag!))
+                                                   topic: dup.topicText, t: Instant(millis: dup.t), line: nil, tag: dup.tag!))
             }
         }
         violations = order.map { items[$0] }
@@ -902,18 +913,159 @@ final class World {
 // MARK: - Streams
 
 struct ScenarioMessage {
-    enum Kind: String {
+    enum Kind: String, CaseIterable {
         case truck = "truck_telemetry", fume = "fume_reading", camera = "camera_event"
         case droneTelemetry = "drone_telemetry", droneEvent = "drone_event", bad, duplicate
+
+        var index: Int {
+            switch self {
+            case .truck: 0
+            case .fume: 1
+            case .camera: 2
+            case .droneTelemetry: 3
+            case .droneEvent: 4
+            case .bad: 5
+            case .duplicate: 6
+            }
+        }
     }
 
     var t: Int64
-    var topic: String
+    /// UTF-8, as the feed line needs it.
+    var topic: [UInt8]
     var payload: [UInt8]
     var kind: Kind
     var tag: String? = nil
     /// Tie-breaker for messages with the same `t` from one stream.
     var order = 0
+
+    init(t: Int64, topic: [UInt8], payload: [UInt8], kind: Kind, tag: String? = nil, order: Int = 0) {
+        self.t = t
+        self.topic = topic
+        self.payload = payload
+        self.kind = kind
+        self.tag = tag
+        self.order = order
+    }
+
+    init(t: Int64, topic: String, payload: [UInt8], kind: Kind, tag: String? = nil, order: Int = 0) {
+        self.init(t: t, topic: Array(topic.utf8), payload: payload, kind: kind, tag: tag, order: order)
+    }
+
+    var topicText: String { String(decoding: topic, as: UTF8.self) }
+
+    /// The feed line (SPEC §8) exactly as `FeedMessage.feedLine` writes it,
+    /// appended as bytes: the generator's hot path.
+    func appendFeedLine(to out: inout Bytes) {
+        out.add("{\"t\":\"")
+        out.time(t, offsetSeconds: 0, withMillis: true)
+        out.add("\",\"topic\":")
+        out.quoted(topic)
+        out.add(",\"qos\":1,\"retain\":false,")
+        // Only a planted bad message can be binary: everything else was built from Strings.
+        if kind == .bad && String(validating: payload, as: UTF8.self) == nil {
+            out.add("\"payload_b64\":\"")
+            out.add(Data(payload).base64EncodedString())
+            out.add("\"}")
+        } else {
+            out.add("\"payload\":")
+            out.quoted(payload)
+            out.add("}")
+        }
+    }
+}
+
+/// A byte buffer with the JSON and time formatting the feed needs.
+struct Bytes {
+    var b: [UInt8] = []
+
+    mutating func add(_ s: StaticString) { s.withUTF8Buffer { b.append(contentsOf: $0) } }
+    mutating func add(_ s: [UInt8]) { b.append(contentsOf: s) }
+    mutating func add(_ s: String) { b.append(contentsOf: s.utf8) }
+
+    mutating func int(_ v: Int64) {
+        if v < 0 { b.append(UInt8(ascii: "-")) }
+        var m = v.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[n] = UInt8(48 + m % 10)
+                m /= 10
+                n += 1
+            } while m > 0
+            while n > 0 {
+                n -= 1
+                b.append(d[n])
+            }
+        }
+    }
+
+    /// `v` zero-padded to `width` digits (v ≥ 0).
+    mutating func padded(_ v: Int, _ width: Int) {
+        var w = 1, p = 10
+        while p <= v { w += 1; p *= 10 }
+        for _ in w..<max(w, width) { b.append(48) }
+        int(Int64(v))
+    }
+
+    /// As `fixed(_:_:)`.
+    mutating func fixed(_ v: Double, _ decimals: Int) {
+        var scale: Int64 = 1
+        for _ in 0..<decimals { scale *= 10 }
+        let n = Int64((v * Double(scale)).rounded())
+        if n < 0 { b.append(UInt8(ascii: "-")) }
+        let a = Int64(n.magnitude)
+        int(a / scale)
+        if decimals > 0 {
+            b.append(UInt8(ascii: "."))
+            padded(Int(a % scale), decimals)
+        }
+    }
+
+    /// As `RFC3339.format` (`Z` for offset 0), without `.mmm` if asked.
+    mutating func time(_ millis: Int64, offsetSeconds: Int, withMillis: Bool) {
+        let local = millis + Int64(offsetSeconds) * 1000
+        let ms = Int(((local % 1000) + 1000) % 1000)
+        let total = (local - Int64(ms)) / 1000
+        var days = total / 86_400
+        if total % 86_400 != 0 && total < 0 { days -= 1 }
+        let sec = Int(total - days * 86_400)
+        let (y, m, d) = RFC3339.civilFromDays(Int(days))
+        padded(y, 4); b.append(UInt8(ascii: "-")); padded(m, 2); b.append(UInt8(ascii: "-")); padded(d, 2)
+        b.append(UInt8(ascii: "T"))
+        padded(sec / 3600, 2); b.append(UInt8(ascii: ":")); padded(sec / 60 % 60, 2); b.append(UInt8(ascii: ":"))
+        padded(sec % 60, 2)
+        if withMillis { b.append(UInt8(ascii: ".")); padded(ms, 3) }
+        if offsetSeconds == 0 { b.append(UInt8(ascii: "Z")); return }
+        let a = abs(offsetSeconds)
+        b.append(UInt8(ascii: offsetSeconds < 0 ? "-" : "+"))
+        padded(a / 3600, 2); b.append(UInt8(ascii: ":")); padded(a / 60 % 60, 2)
+    }
+
+    private static let hex = Array("0123456789abcdef".utf8)
+
+    /// A JSON string of UTF-8 bytes, escaped as `JSONLine` does.
+    mutating func quoted(_ s: [UInt8]) {
+        b.append(UInt8(ascii: "\""))
+        for c in s {
+            switch c {
+            case UInt8(ascii: "\""): b.append(UInt8(ascii: "\\")); b.append(c)
+            case UInt8(ascii: "\\"): b.append(c); b.append(c)
+            case 0x0A: b.append(UInt8(ascii: "\\")); b.append(UInt8(ascii: "n"))
+            case 0x0D: b.append(UInt8(ascii: "\\")); b.append(UInt8(ascii: "r"))
+            case 0x09: b.append(UInt8(ascii: "\\")); b.append(UInt8(ascii: "t"))
+            case 0..<0x20:
+                add("\\u00")
+                b.append(Self.hex[Int(c >> 4)])
+                b.append(Self.hex[Int(c & 0x0f)])
+            default: b.append(c)
+            }
+        }
+        b.append(UInt8(ascii: "\""))
+    }
 }
 
 protocol FeedSource: AnyObject {
@@ -1043,10 +1195,16 @@ final class TruckStream: FeedSource {
     private var eventCount = 0
     private var telemetryDone = false
     private var routeHint = 0, motionHint = 0
+    private let topic: [UInt8]
+    private let payloadHead: [UInt8]
+    private let payloadPlate: [UInt8]
 
     init(spec: TruckSpec, world: World) {
         self.spec = spec
         self.world = world
+        topic = Array(Topics.truck(spec.device).utf8)
+        payloadHead = Array(("{\"device\":\"" + spec.device + "\",\"ts\":\"").utf8)
+        payloadPlate = Array((spec.sendsPlate ? "\",\"plate\":\"" + spec.plate + "\"" : "\"").utf8)
         interval = Int64(world.options.reportIntervalS)
         parkedInterval = max(interval, 30)
         end = Int64(world.duration.rounded(.up))
@@ -1273,7 +1431,7 @@ final class TruckStream: FeedSource {
                 item: PlantedViolation(
                     id: "", kind: planted, rule: type, alertExpected: false, expectedSignals: 0, incident: nil,
                     device: spec.device, plate: spec.plate, source: site.camera, from: Instant(millis: tsMs),
-                    to: Instant(millis: tsMs), confidence: Double(fixed(confidence, 2))!, topic: m.topic,
+                    to: Instant(millis: tsMs), confidence: Double(fixed(confidence, 2))!, topic: m.topicText,
                     t: Instant(millis: m.t), line: nil, note: note, tag: m.tag),
                 window: ts...ts, duplicate: dup))
         }
@@ -1372,17 +1530,35 @@ final class TruckStream: FeedSource {
         return lookahead
     }
 
+    /// The §4.1 payload, written as bytes (the feed's bulk).
     private func format(_ r: TruckReport) -> ScenarioMessage {
-        var s = "{\"device\":\"" + spec.device + "\",\"ts\":\""
-        s += Clock.local(world.options.start.millis + r.tick * 1000, withMillis: false) + "\""
-        if spec.sendsPlate { s += ",\"plate\":\"" + spec.plate + "\"" }
-        s += ",\"lat\":" + fixed(Geo.lat(r.p), 6) + ",\"lon\":" + fixed(Geo.lon(r.p), 6)
-        s += ",\"speed_kmh\":" + fixed(Double(r.speedTenths) / 10, 1) + ",\"heading_deg\":" + String(r.heading)
-        s += ",\"cover\":\"" + (r.coverOpen ? "open" : "closed") + "\",\"load\":\"" + r.load + "\""
-        if let kg = r.loadKg { s += ",\"load_kg\":" + String(kg) }
-        if spec.sendsBody { s += ",\"body\":\"" + r.body + "\"" }
-        s += ",\"seq\":" + String(r.seq) + "}"
-        return ScenarioMessage(t: r.t, topic: Topics.truck(spec.device), payload: Array(s.utf8), kind: .truck)
+        var s = Bytes()
+        s.b.reserveCapacity(280)
+        s.add(payloadHead)
+        s.time(world.options.start.millis + r.tick * 1000, offsetSeconds: Clock.offset, withMillis: false)
+        s.add(payloadPlate)
+        s.add(",\"lat\":")
+        s.fixed(Geo.lat(r.p), 6)
+        s.add(",\"lon\":")
+        s.fixed(Geo.lon(r.p), 6)
+        s.add(",\"speed_kmh\":")
+        s.int(Int64(r.speedTenths / 10))
+        s.b.append(UInt8(ascii: "."))
+        s.int(Int64(r.speedTenths % 10))
+        s.add(",\"heading_deg\":")
+        s.int(Int64(r.heading))
+        s.add(r.coverOpen ? ",\"cover\":\"open\",\"load\":\"" : ",\"cover\":\"closed\",\"load\":\"")
+        s.add(r.load)
+        s.b.append(UInt8(ascii: "\""))
+        if let kg = r.loadKg {
+            s.add(",\"load_kg\":")
+            s.int(Int64(kg))
+        }
+        if spec.sendsBody { s.add(r.body == "raised" ? ",\"body\":\"raised\"" : ",\"body\":\"down\"") }
+        s.add(",\"seq\":")
+        s.int(r.seq)
+        s.b.append(UInt8(ascii: "}"))
+        return ScenarioMessage(t: r.t, topic: topic, payload: s.b, kind: .truck)
     }
 }
 
@@ -1403,10 +1579,12 @@ final class FumeStream: FeedSource {
     private var peakLeft = 0
     private var peak = 0.0
     private var cooldown = 0
+    private let topic: [UInt8]
 
     init(index: Int, world: World) {
         self.world = world
         id = world.monitors[index].id
+        topic = Array(Topics.fume(id).utf8)
         rng = SplitMix64(world.seed, .fume, UInt64(index))
         base = rng.uniform(0.35, 1.0)
         flow = Double(rng.int(350, 800)) * 10
@@ -1430,12 +1608,21 @@ final class FumeStream: FeedSource {
             peak = rng.uniform(0.3, 0.7)
         }
         let conc = max(0.02, base + walk + (peakLeft > 0 ? peak : 0) + rng.uniform(-0.12, 0.12))
-        var s = "{\"monitor\":\"" + id + "\",\"ts\":"
-        s += epochMillis ? String(ts) : "\"" + Clock.local(ts, withMillis: false) + "\""
-        s += ",\"conc_mg_m3\":" + fixed(conc, 2) + ",\"fan\":\"on\",\"purifier\":\"on\""
-        s += ",\"flow_m3_h\":" + String(Int((flow * rng.uniform(0.97, 1.03) / 10).rounded()) * 10) + "}"
-        return ScenarioMessage(t: ts + Int64(rng.int(100, 600)), topic: Topics.fume(id), payload: Array(s.utf8),
-                               kind: .fume)
+        var s = Bytes()
+        s.add("{\"monitor\":\"" + id + "\",\"ts\":")
+        if epochMillis {
+            s.int(ts)
+        } else {
+            s.add("\"")
+            s.time(ts, offsetSeconds: Clock.offset, withMillis: false)
+            s.add("\"")
+        }
+        s.add(",\"conc_mg_m3\":")
+        s.fixed(conc, 2)
+        s.add(",\"fan\":\"on\",\"purifier\":\"on\",\"flow_m3_h\":")
+        s.int(Int64((flow * rng.uniform(0.97, 1.03) / 10).rounded()) * 10)
+        s.add("}")
+        return ScenarioMessage(t: ts + Int64(rng.int(100, 600)), topic: topic, payload: s.b, kind: .fume)
     }
 }
 
@@ -1556,7 +1743,7 @@ struct DroneFlight {
                     spill = PlantedViolation(
                         id: "", kind: "drone_spill", rule: "spill", alertExpected: false, expectedSignals: 0,
                         incident: nil, device: truck.device, plate: nil, source: drone,
-                        from: world.instant(seenAt), to: world.instant(seenAt), confidence: confidence, topic: m.topic,
+                        from: world.instant(seenAt), to: world.instant(seenAt), confidence: confidence, topic: m.topicText,
                         t: Instant(millis: m.t), line: nil,
                         note: "drone sees a spill on the road, no plate read: the case is the drone's until attribution; "
                             + "\(truck.device) passed 150 s before",

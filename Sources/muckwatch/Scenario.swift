@@ -80,7 +80,7 @@ struct Scenario: ParsableCommand {
         let feed = try LineFile(path: feedPath)
         let summary: ScenarioSummary
         do {
-            summary = try generator.writeFeed { try feed.write($0) }
+            summary = try generator.writeFeed(bytes: { try feed.write($0) })
             try feed.close()
         } catch {
             throw CLIError("cannot write \(feedPath): \(Self.reason(error))")
@@ -124,8 +124,8 @@ private final class LineFile {
         buffer.reserveCapacity(1 << 22)
     }
 
-    func write(_ line: String) throws {
-        buffer.append(contentsOf: line.utf8)
+    func write(_ line: [UInt8]) throws {
+        buffer.append(contentsOf: line)
         buffer.append(0x0A)
         if buffer.count >= 1 << 22 { try flush() }
     }
