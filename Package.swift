@@ -23,10 +23,17 @@ let package = Package(
             pkgConfig: "libmosquitto",
             providers: [.apt(["libmosquitto-dev"])]
         ),
+        // JSON parsing: a C interface over simdjson (C++), for the payloads and feed lines.
+        .target(
+            name: "CSimdJSON",
+            // simdjson.pc's Cflags: the parser's layout depends on it.
+            cxxSettings: [.define("SIMDJSON_THREADS_ENABLED", to: "1")],
+            linkerSettings: [.linkedLibrary("simdjson")]
+        ),
         // Domain model, payload decoding, rules and incident merging: pure, no I/O.
         .target(
             name: "MuckwatchCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CSimdJSON", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // The configuration file: parsing, defaults and validation.
         .target(
@@ -89,5 +96,6 @@ let package = Package(
             ]
         ),
     ],
-    swiftLanguageModes: [.v6]
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
 )

@@ -22,7 +22,7 @@ done
 
 PACKAGES=(
   libmosquitto-dev mosquitto mosquitto-clients
-  libsqlite3-dev pkg-config
+  libsqlite3-dev pkg-config libsimdjson-dev
   ffmpeg libavformat-dev libavcodec-dev libavutil-dev
   python3 time
 )

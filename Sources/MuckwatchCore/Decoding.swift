@@ -24,9 +24,9 @@ public struct DecodeFailure: Error, Sendable, Equatable {
 }
 
 /// Turns native JSON payloads (§4) into records, or says exactly why not.
-public struct PayloadDecoder: Sendable {
-    /// One decoder for every message: it holds no per-message state.
-    private let json = JSONDecoder()
+/// Not thread-safe (it reuses one JSON parser): one per pipeline.
+public struct PayloadDecoder {
+    private let json = JSONParser()
     public var routes: TopicRoutes
     /// Payload times further than this ahead of arrival are rejected.
     public var maxFutureSeconds: Double
@@ -50,98 +50,118 @@ public struct PayloadDecoder: Sendable {
             return .success(record)
         } catch let failure as DecodeFailure {
             return .failure(failure)
-        } catch let error as DecodingError {
-            return .failure(Self.describe(error))
         } catch {
-            return .failure(DecodeFailure(.invalidJSON, "\(error)"))
+            return .failure(DecodeFailure(.invalidJSON, "payload is not valid JSON (\(error))"))
         }
     }
 
     private func decode(kind: PayloadKind, payload: [UInt8], topicDevice: String?) throws -> Record {
-        let data = Data(payload)
-        switch kind {
-        case .truckTelemetry:
-            let p = try json.decode(TruckPayload.self, from: data)
-            return .truck(try p.validated(topicDevice: topicDevice))
-        case .fumeReading:
-            let p = try json.decode(FumePayload.self, from: data)
-            return .fume(try p.validated(topicDevice: topicDevice))
-        case .cameraEvent, .droneEvent:
-            let p = try json.decode(EventPayload.self, from: data)
-            return .event(try p.validated(kind: kind == .cameraEvent ? .camera : .drone, topicDevice: topicDevice))
-        case .droneTelemetry:
-            let p = try json.decode(DronePayload.self, from: data)
-            return .drone(try p.validated(topicDevice: topicDevice))
-        }
-    }
-
-    static func describe(_ error: DecodingError) -> DecodeFailure {
-        func path(_ context: DecodingError.Context, _ key: CodingKey? = nil) -> String {
-            let keys = context.codingPath + (key.map { [$0] } ?? [])
-            return keys.map(\.stringValue).joined(separator: ".")
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return DecodeFailure(.missingField, "required field '\(path(context, key))' is missing")
-        case .valueNotFound(_, let context):
-            if context.codingPath.isEmpty { return DecodeFailure(.invalidJSON, "payload is JSON null, not an object") }
-            return DecodeFailure(.missingField, "required field '\(path(context))' is null")
-        case .typeMismatch(let type, let context):
-            if context.codingPath.isEmpty {
-                return DecodeFailure(.invalidJSON, "payload is JSON but not an object")
+        try json.parse(payload) { root throws(DecodeFailure) -> Record in
+            switch root.kind {
+            case .object: break
+            case .null: throw DecodeFailure(.invalidJSON, "payload is JSON null, not an object")
+            default: throw DecodeFailure(.invalidJSON, "payload is JSON but not an object")
             }
-            return DecodeFailure(.wrongType, "field '\(path(context))' should be \(typeName(type))")
-        case .dataCorrupted(let context):
-            if context.codingPath.isEmpty {
-                return DecodeFailure(.invalidJSON, "payload is not valid JSON")
+            let fields = PayloadFields(root)
+            switch kind {
+            case .truckTelemetry:
+                return .truck(try TruckPayload(fields).validated(topicDevice: topicDevice))
+            case .fumeReading:
+                return .fume(try FumePayload(fields).validated(topicDevice: topicDevice))
+            case .cameraEvent, .droneEvent:
+                return .event(try EventPayload(fields).validated(kind: kind == .cameraEvent ? .camera : .drone,
+                                                                  topicDevice: topicDevice))
+            case .droneTelemetry:
+                return .drone(try DronePayload(fields).validated(topicDevice: topicDevice))
             }
-            return DecodeFailure(.invalidValue, "field '\(path(context))': \(context.debugDescription)")
-        @unknown default:
-            return DecodeFailure(.invalidJSON, "\(error)")
-        }
-    }
-
-    private static func typeName(_ type: Any.Type) -> String {
-        switch type {
-        case is Double.Type, is Int64.Type, is Int.Type: "a number"
-        case is String.Type: "a string"
-        case is Bool.Type: "true or false"
-        case is [String: Any].Type: "an object"
-        case is [Any].Type: "an array"
-        default: "\(type)"
         }
     }
 }
 
-// MARK: - Wire shapes (§4). Unknown fields are ignored by Decodable.
+// MARK: - Wire shapes (§4). Unknown fields are ignored.
 
-/// `ts` as RFC 3339 text or epoch milliseconds.
-struct WireTime: Decodable {
-    var instant: Instant
+/// The members of a payload object, read with §4's dead-letter reasons: a
+/// required field that is absent or null is `missing_field`, a value of the
+/// wrong JSON type `wrong_type`. A null optional field is absent.
+struct PayloadFields {
+    private let object: JSONValue
+    /// Prefix of the field names in messages (`clip.` inside `clip`).
+    private let path: String
 
-    init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if let ms = try? c.decode(Int64.self) {
+    init(_ object: JSONValue, path: String = "") {
+        self.object = object
+        self.path = path
+    }
+
+    private func name(_ key: StaticString) -> String { path + key.description }
+
+    private func present(_ key: StaticString) -> JSONValue? {
+        guard let v = object[key], !v.isNull else { return nil }
+        return v
+    }
+
+    private func required(_ key: StaticString) throws(DecodeFailure) -> JSONValue {
+        guard let v = object[key] else { throw DecodeFailure(.missingField, "required field '\(name(key))' is missing") }
+        guard !v.isNull else { throw DecodeFailure(.missingField, "required field '\(name(key))' is null") }
+        return v
+    }
+
+    private func wrongType(_ key: StaticString, _ expected: JSONValue.Kind) -> DecodeFailure {
+        DecodeFailure(.wrongType, "field '\(name(key))' should be \(expected.described)")
+    }
+
+    func number(_ key: StaticString) throws(DecodeFailure) -> Double? {
+        guard let v = present(key) else { return nil }
+        guard let n = v.number else { throw wrongType(key, .number) }
+        return n
+    }
+
+    func requiredNumber(_ key: StaticString) throws(DecodeFailure) -> Double {
+        guard let n = try required(key).number else { throw wrongType(key, .number) }
+        return n
+    }
+
+    func string(_ key: StaticString) throws(DecodeFailure) -> String? {
+        guard let v = present(key) else { return nil }
+        guard let s = v.string else { throw wrongType(key, .string) }
+        return s
+    }
+
+    func requiredString(_ key: StaticString) throws(DecodeFailure) -> String {
+        guard let s = try required(key).string else { throw wrongType(key, .string) }
+        return s
+    }
+
+    func object(_ key: StaticString) throws(DecodeFailure) -> PayloadFields? {
+        guard let v = present(key) else { return nil }
+        guard v.kind == .object else { throw wrongType(key, .object) }
+        return PayloadFields(v, path: name(key) + ".")
+    }
+
+    /// `ts`-style time: RFC 3339 text with an offset, or epoch milliseconds.
+    func time(_ key: StaticString) throws(DecodeFailure) -> Instant {
+        let v = try required(key)
+        if let text = v.stringBytes {
+            guard let parsed = RFC3339.parse(text) else {
+                throw DecodeFailure(.invalidValue, "field '\(name(key))': '\(String(decoding: text, as: UTF8.self))' is not an RFC 3339 time with offset")
+            }
+            return parsed
+        }
+        if let ms = v.integer ?? v.number.flatMap(Int64.init(exactly:)) {
             // Years 1970..9999: anything else is not a device clock.
             guard (0...253_402_300_799_000).contains(ms) else {
-                throw DecodingError.dataCorruptedError(in: c, debugDescription: "epoch milliseconds \(ms) is outside 1970..9999")
+                throw DecodeFailure(.invalidValue, "field '\(name(key))': epoch milliseconds \(ms) is outside 1970..9999")
             }
-            instant = Instant(millis: ms)
-        } else if let text = try? c.decode(String.self) {
-            guard let parsed = RFC3339.parse(text) else {
-                throw DecodingError.dataCorruptedError(
-                    in: c, debugDescription: "'\(text)' is not an RFC 3339 time with offset")
-            }
-            instant = parsed
-        } else {
-            throw DecodingError.typeMismatch(
-                String.self,
-                .init(codingPath: c.codingPath, debugDescription: "expected RFC 3339 text or epoch milliseconds"))
+            return Instant(millis: ms)
         }
+        if let n = v.number {
+            throw DecodeFailure(.invalidValue, "field '\(name(key))': epoch milliseconds \(n) is not a whole number")
+        }
+        throw DecodeFailure(.wrongType, "field '\(name(key))' should be RFC 3339 text or epoch milliseconds")
     }
 }
 
-private func state<E: RawRepresentable & CaseIterable>(_ raw: String?, _ field: String, as: E.Type) throws -> E?
+private func state<E: RawRepresentable & CaseIterable>(_ raw: String?, _ field: String, as: E.Type) throws(DecodeFailure) -> E?
 where E.RawValue == String {
     guard let raw else { return nil }
     guard let value = E(rawValue: raw) else {
@@ -151,26 +171,26 @@ where E.RawValue == String {
     return value
 }
 
-private func inRange(_ value: Double?, _ field: String, _ range: ClosedRange<Double>) throws {
+private func inRange(_ value: Double?, _ field: String, _ range: ClosedRange<Double>) throws(DecodeFailure) {
     if let value, !range.contains(value) {
         throw DecodeFailure(.outOfRange, "field '\(field)' is \(value), outside \(range.lowerBound)...\(range.upperBound)")
     }
 }
 
-private func checkPosition(lat: Double?, lon: Double?) throws {
+private func checkPosition(lat: Double?, lon: Double?) throws(DecodeFailure) {
     try inRange(lat, "lat", -90...90)
     try inRange(lon, "lon", -180...180)
 }
 
-private func deviceID(_ named: String?, _ topicDevice: String?, field: String) throws -> String {
+private func deviceID(_ named: String?, _ topicDevice: String?, field: String) throws(DecodeFailure) -> String {
     if let named, !named.isEmpty { return named }
     if let topicDevice { return topicDevice }
     throw DecodeFailure(.missingField, "field '\(field)' is missing and the topic names no device")
 }
 
-struct TruckPayload: Decodable {
+struct TruckPayload {
     var device: String?
-    var ts: WireTime
+    var ts: Instant
     var plate: String?
     var lat: Double
     var lon: Double
@@ -180,11 +200,25 @@ struct TruckPayload: Decodable {
     var load: String?
     var load_kg: Double?
     var body: String?
-    /// Decoded as a number first: Foundation reports a fraction in an integer
-    /// field as unreadable JSON, which would hide the field's name.
+    /// Read as a number, so that a fraction is reported as this field's fault.
     var seq: Double?
 
-    func validated(topicDevice: String?) throws -> TruckTelemetry {
+    init(_ f: PayloadFields) throws(DecodeFailure) {
+        device = try f.string("device")
+        ts = try f.time("ts")
+        plate = try f.string("plate")
+        lat = try f.requiredNumber("lat")
+        lon = try f.requiredNumber("lon")
+        speed_kmh = try f.number("speed_kmh")
+        heading_deg = try f.number("heading_deg")
+        cover = try f.string("cover")
+        load = try f.string("load")
+        load_kg = try f.number("load_kg")
+        body = try f.string("body")
+        seq = try f.number("seq")
+    }
+
+    func validated(topicDevice: String?) throws(DecodeFailure) -> TruckTelemetry {
         try checkPosition(lat: lat, lon: lon)
         try inRange(speed_kmh, "speed_kmh", 0...400)
         try inRange(heading_deg, "heading_deg", 0...360)
@@ -194,7 +228,7 @@ struct TruckPayload: Decodable {
         }
         return TruckTelemetry(
             device: try deviceID(device, topicDevice, field: "device"),
-            ts: ts.instant, plate: plate.flatMap { $0.isEmpty ? nil : $0 },
+            ts: ts, plate: plate.flatMap { $0.isEmpty ? nil : $0 },
             lat: lat, lon: lon, speedKmh: speed_kmh, headingDeg: heading_deg,
             cover: try state(cover, "cover", as: CoverState.self) ?? .unknown,
             load: try state(load, "load", as: LoadState.self) ?? .unknown,
@@ -204,35 +238,44 @@ struct TruckPayload: Decodable {
     }
 }
 
-struct FumePayload: Decodable {
+struct FumePayload {
     var monitor: String?
-    var ts: WireTime
+    var ts: Instant
     var conc_mg_m3: Double
     var fan: String?
     var purifier: String?
     var flow_m3_h: Double?
 
-    func validated(topicDevice: String?) throws -> FumeReading {
+    init(_ f: PayloadFields) throws(DecodeFailure) {
+        monitor = try f.string("monitor")
+        ts = try f.time("ts")
+        conc_mg_m3 = try f.requiredNumber("conc_mg_m3")
+        fan = try f.string("fan")
+        purifier = try f.string("purifier")
+        flow_m3_h = try f.number("flow_m3_h")
+    }
+
+    func validated(topicDevice: String?) throws(DecodeFailure) -> FumeReading {
         try inRange(conc_mg_m3, "conc_mg_m3", 0...10_000)
         try inRange(flow_m3_h, "flow_m3_h", 0...10_000_000)
         return FumeReading(
             monitor: try deviceID(monitor, topicDevice, field: "monitor"),
-            ts: ts.instant, concMgM3: conc_mg_m3,
+            ts: ts, concMgM3: conc_mg_m3,
             fan: try state(fan, "fan", as: Switch.self) ?? .unknown,
             purifier: try state(purifier, "purifier", as: Switch.self) ?? .unknown,
             flowM3H: flow_m3_h)
     }
 }
 
-struct EventPayload: Decodable {
-    struct Clip: Decodable {
+struct EventPayload {
+    struct Clip {
         var url: String?
         var offset_s: Double?
     }
     var camera: String?
     var drone: String?
     var event_id: String?
-    var ts: WireTime
+    var ts: Instant
     var type: String
     var plate: String?
     var confidence: Double?
@@ -240,7 +283,22 @@ struct EventPayload: Decodable {
     var lon: Double?
     var clip: Clip?
 
-    func validated(kind: SourceKind, topicDevice: String?) throws -> SiteEvent {
+    init(_ f: PayloadFields) throws(DecodeFailure) {
+        camera = try f.string("camera")
+        drone = try f.string("drone")
+        event_id = try f.string("event_id")
+        ts = try f.time("ts")
+        type = try f.requiredString("type")
+        plate = try f.string("plate")
+        confidence = try f.number("confidence")
+        lat = try f.number("lat")
+        lon = try f.number("lon")
+        if let c = try f.object("clip") {
+            clip = Clip(url: try c.string("url"), offset_s: try c.number("offset_s"))
+        }
+    }
+
+    func validated(kind: SourceKind, topicDevice: String?) throws(DecodeFailure) -> SiteEvent {
         try checkPosition(lat: lat, lon: lon)
         if (lat == nil) != (lon == nil) {
             throw DecodeFailure(.missingField, "field '\(lat == nil ? "lat" : "lon")' is missing while the other coordinate is given")
@@ -252,7 +310,7 @@ struct EventPayload: Decodable {
             sourceKind: kind,
             source: try deviceID(kind == .camera ? camera : drone, topicDevice, field: field),
             eventId: event_id.flatMap { $0.isEmpty ? nil : $0 },
-            ts: ts.instant,
+            ts: ts,
             type: try state(type, "type", as: SiteEventType.self)!,
             plate: plate.flatMap { $0.isEmpty ? nil : $0 },
             confidence: confidence, lat: lat, lon: lon,
@@ -260,20 +318,29 @@ struct EventPayload: Decodable {
     }
 }
 
-struct DronePayload: Decodable {
+struct DronePayload {
     var drone: String?
-    var ts: WireTime
+    var ts: Instant
     var lat: Double
     var lon: Double
     var alt_m: Double?
     var heading_deg: Double?
 
-    func validated(topicDevice: String?) throws -> DroneTelemetry {
+    init(_ f: PayloadFields) throws(DecodeFailure) {
+        drone = try f.string("drone")
+        ts = try f.time("ts")
+        lat = try f.requiredNumber("lat")
+        lon = try f.requiredNumber("lon")
+        alt_m = try f.number("alt_m")
+        heading_deg = try f.number("heading_deg")
+    }
+
+    func validated(topicDevice: String?) throws(DecodeFailure) -> DroneTelemetry {
         try checkPosition(lat: lat, lon: lon)
         try inRange(alt_m, "alt_m", -500...10_000)
         try inRange(heading_deg, "heading_deg", 0...360)
         return DroneTelemetry(
             drone: try deviceID(drone, topicDevice, field: "drone"),
-            ts: ts.instant, lat: lat, lon: lon, altM: alt_m, headingDeg: heading_deg)
+            ts: ts, lat: lat, lon: lon, altM: alt_m, headingDeg: heading_deg)
     }
 }

@@ -49,48 +49,56 @@ public struct FeedLineError: Error, Sendable, Equatable, CustomStringConvertible
 }
 
 public enum FeedFile {
-    private struct Line: Decodable {
-        var t: String?
-        var topic: String?
-        var qos: Int?
-        var retain: Bool?
-        var payload: String?
-        var payload_b64: String?
-    }
-
     /// Parses one feed line. `qos` defaults to 1 and `retain` to false.
     public static func parse(_ bytes: some Collection<UInt8>, lineNumber: Int,
-                             decoder: JSONDecoder = JSONDecoder()) -> Result<FeedMessage, FeedLineError> {
-        func fail(_ reason: String) -> Result<FeedMessage, FeedLineError> {
-            .failure(FeedLineError(line: lineNumber, reason: reason))
-        }
-        let line: Line
+                             parser: JSONParser = JSONParser()) -> Result<FeedMessage, FeedLineError> {
         do {
-            line = try decoder.decode(Line.self, from: Data(bytes))
-        } catch DecodingError.typeMismatch(_, let context) {
-            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return fail(field.isEmpty ? "not a JSON object" : "'\(field)' has the wrong type")
+            return .success(try parser.parse(bytes) { root throws(FeedLineError) in
+                try message(root, lineNumber: lineNumber)
+            })
+        } catch let error as FeedLineError {
+            return .failure(error)
         } catch {
-            return fail("not valid JSON")
+            return .failure(FeedLineError(line: lineNumber, reason: "not valid JSON"))
         }
-        guard let tText = line.t else { return fail("no 't' (receive time)") }
-        guard let t = RFC3339.parse(tText) else { return fail("'t' is not an RFC 3339 time: \(tText)") }
-        guard let topic = line.topic, !topic.isEmpty else { return fail("no 'topic'") }
-        let qos = line.qos ?? 1
-        guard (0...2).contains(qos) else { return fail("'qos' must be 0, 1 or 2, not \(qos)") }
+    }
+
+    private static func message(_ root: JSONValue, lineNumber: Int) throws(FeedLineError) -> FeedMessage {
+        func fail(_ reason: String) -> FeedLineError { FeedLineError(line: lineNumber, reason: reason) }
+        guard root.kind == .object else { throw fail("not a JSON object") }
+        /// The member, nil when absent or null; `read` nil means the wrong type.
+        func field<T>(_ key: StaticString, _ read: (JSONValue) -> T?) throws(FeedLineError) -> T? {
+            guard let v = root[key], !v.isNull else { return nil }
+            guard let value = read(v) else { throw fail("'\(key)' has the wrong type") }
+            return value
+        }
+        let tBytes = try field("t") { $0.stringBytes }
+        let topic = try field("topic") { $0.string }
+        let qos = try field("qos") { $0.integer }
+        let retain = try field("retain") { $0.bool }
+        let text = try field("payload") { $0.stringBytes }
+        let b64 = try field("payload_b64") { $0.string }
+
+        guard let tBytes else { throw fail("no 't' (receive time)") }
+        guard let t = RFC3339.parse(tBytes) else {
+            throw fail("'t' is not an RFC 3339 time: \(String(decoding: tBytes, as: UTF8.self))")
+        }
+        guard let topic, !topic.isEmpty else { throw fail("no 'topic'") }
+        let q = qos ?? 1
+        guard (0...2).contains(q) else { throw fail("'qos' must be 0, 1 or 2, not \(q)") }
         let payload: [UInt8]
-        switch (line.payload, line.payload_b64) {
+        switch (text, b64) {
         case (let text?, nil):
-            payload = Array(text.utf8)
+            payload = Array(text)
         case (nil, let b64?):
-            guard let data = Data(base64Encoded: b64) else { return fail("'payload_b64' is not valid base64") }
+            guard let data = Data(base64Encoded: b64) else { throw fail("'payload_b64' is not valid base64") }
             payload = Array(data)
         case (nil, nil):
-            return fail("neither 'payload' nor 'payload_b64'")
+            throw fail("neither 'payload' nor 'payload_b64'")
         case (.some, .some):
-            return fail("both 'payload' and 'payload_b64'; a line has one")
+            throw fail("both 'payload' and 'payload_b64'; a line has one")
         }
-        return .success(FeedMessage(t: t, topic: topic, qos: qos, retain: line.retain ?? false, payload: payload))
+        return FeedMessage(t: t, topic: topic, qos: Int(q), retain: retain ?? false, payload: payload)
     }
 }
 
@@ -105,7 +113,7 @@ public final class FeedReader: Sequence, IteratorProtocol {
     private var atEOF = false
     private var lineNumber = 0
     private var readError: Error?
-    private let decoder = JSONDecoder()
+    private let parser = JSONParser()
 
     public init(path: String) throws(FeedOpenError) {
         self.path = path
@@ -126,7 +134,7 @@ public final class FeedReader: Sequence, IteratorProtocol {
         while let line = nextLine() {
             lineNumber += 1
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            return FeedFile.parse(line, lineNumber: lineNumber, decoder: decoder)
+            return FeedFile.parse(line, lineNumber: lineNumber, parser: parser)
         }
         if let error = readError {
             readError = nil

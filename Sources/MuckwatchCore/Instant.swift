@@ -29,7 +29,12 @@ public struct Instant: Comparable, Hashable, Sendable, CustomStringConvertible {
 public enum RFC3339 {
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fff...](Z|±HH:MM)`; `nil` if malformed.
     public static func parse(_ text: String) -> Instant? {
-        let b = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { parse($0) }
+    }
+
+    /// As `parse(_:)`, from UTF-8 bytes.
+    public static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Instant? {
         func digits(_ at: Int, _ count: Int) -> Int? {
             guard at + count <= b.count else { return nil }
             var v = 0
