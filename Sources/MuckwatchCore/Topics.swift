@@ -33,18 +33,37 @@ public struct TopicFilter: Sendable, Hashable, CustomStringConvertible {
 
     /// The values of the `+` levels if `topic` matches, else nil.
     public func match(_ topic: String) -> [Substring]? {
-        let parts = topic.split(separator: "/", omittingEmptySubsequences: false)
         var wildcards: [Substring] = []
-        for (i, level) in levels.enumerated() {
-            if level == "#" { return wildcards }
-            guard i < parts.count else { return nil }
+        return walk(topic) { wildcards.append($0) } ? wildcards : nil
+    }
+
+    /// Whether `topic` matches, and the first `+` level's value. The hot
+    /// path of routing: it walks the topic's bytes without splitting it.
+    func firstWildcard(_ topic: String) -> (matched: Bool, value: Substring?) {
+        var first: Substring?
+        let matched = walk(topic) { if first == nil { first = $0 } }
+        return (matched, first)
+    }
+
+    /// Matches level by level, handing each `+` level's value to `wildcard`.
+    private func walk(_ topic: String, wildcard: (Substring) -> Void) -> Bool {
+        let utf8 = topic.utf8
+        var start = utf8.startIndex
+        var atEnd = false
+        for level in levels {
+            if level == "#" { return true }
+            if atEnd { return false }
+            let end = utf8[start...].firstIndex(of: UInt8(ascii: "/")) ?? utf8.endIndex
+            let part = utf8[start..<end]
             if level == "+" {
-                wildcards.append(parts[i])
-            } else if level != parts[i] {
-                return nil
+                wildcard(Substring(part))
+            } else if !level.utf8.elementsEqual(part) {
+                // Bytes, not Unicode equivalence: MQTT compares topics byte for byte.
+                return false
             }
+            if end == utf8.endIndex { atEnd = true } else { start = utf8.index(after: end) }
         }
-        return parts.count == levels.count ? wildcards : nil
+        return atEnd
     }
 }
 
@@ -67,9 +86,8 @@ public struct TopicRoutes: Sendable {
     /// The payload kind and the default device id (the first `+` level).
     public func route(_ topic: String) -> (kind: PayloadKind, deviceFromTopic: String?)? {
         for r in routes {
-            if let wildcards = r.filter.match(topic) {
-                return (r.kind, wildcards.first.map(String.init).flatMap { $0.isEmpty ? nil : $0 })
-            }
+            let (matched, device) = r.filter.firstWildcard(topic)
+            if matched { return (r.kind, device.flatMap { $0.isEmpty ? nil : String($0) }) }
         }
         return nil
     }

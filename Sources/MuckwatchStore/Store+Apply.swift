@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import MuckwatchCore
 
 extension Store {
@@ -70,11 +71,25 @@ extension Store {
         let id = d.message.id
         switch d.record {
         case .truck(let t):
-            try db.cachedStatement(sql: """
+            // The bulk of every store: bound directly (see `run`).
+            try run(db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO truck_telemetry (inbox_id, device, ts, plate, lat, lon, speed_kmh, heading_deg,
                   cover, load, load_kg, body, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [id, t.device, t.ts.millis, t.plate, t.lat, t.lon, t.speedKmh, t.headingDeg,
-                                         t.cover.rawValue, t.load.rawValue, t.loadKg, t.body.rawValue, t.seq])
+                """), db) { stmt in
+                bind(stmt, 1, id)
+                bind(stmt, 2, t.device)
+                bind(stmt, 3, t.ts.millis)
+                bind(stmt, 4, t.plate)
+                bind(stmt, 5, t.lat)
+                bind(stmt, 6, t.lon)
+                bind(stmt, 7, t.speedKmh)
+                bind(stmt, 8, t.headingDeg)
+                bind(stmt, 9, t.cover.rawValue)
+                bind(stmt, 10, t.load.rawValue)
+                bind(stmt, 11, t.loadKg)
+                bind(stmt, 12, t.body.rawValue)
+                bind(stmt, 13, t.seq)
+            }
         case .fume(let f):
             try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO fume_readings (inbox_id, monitor, ts, conc_mg_m3, fan, purifier, flow_m3_h)

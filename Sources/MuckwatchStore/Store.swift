@@ -157,13 +157,16 @@ public final class Store: Sendable {
         return window
     }
 
-    // The hot path binds straight from Swift's buffers (SQLITE_TRANSIENT
+    // The hot paths bind straight from Swift's buffers (SQLITE_TRANSIENT
     // copies them) instead of boxing each value into StatementArguments.
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    private static func bindText(_ stmt: OpaquePointer, _ index: Int32, _ text: String) {
-        var text = text
+    static func bind(_ stmt: OpaquePointer, _ index: Int32, _ text: String?) {
+        guard var text else {
+            sqlite3_bind_null(stmt, index)
+            return
+        }
         text.withUTF8 { buf in
             // An empty buffer may have no address; SQLite reads a null with
             // length 0 as NULL, so bind an empty literal instead.
@@ -177,8 +180,27 @@ public final class Store: Sendable {
         }
     }
 
-    /// One step; the callers reset the statement afterwards.
-    private static func step(_ stmt: OpaquePointer, _ db: Database) throws -> Int32 {
+    static func bind(_ stmt: OpaquePointer, _ index: Int32, _ value: Double?) {
+        if let value { sqlite3_bind_double(stmt, index, value) } else { sqlite3_bind_null(stmt, index) }
+    }
+
+    static func bind(_ stmt: OpaquePointer, _ index: Int32, _ value: Int64?) {
+        if let value { sqlite3_bind_int64(stmt, index, value) } else { sqlite3_bind_null(stmt, index) }
+    }
+
+    static func bind(_ stmt: OpaquePointer, _ index: Int32, _ bytes: [UInt8]) {
+        _ = bytes.withUnsafeBytes {
+            sqlite3_bind_blob(stmt, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), transient)
+        }
+    }
+
+    /// Binds with `bind`, steps once and resets the statement.
+    @discardableResult
+    static func run(_ statement: Statement, _ db: Database, bind: (OpaquePointer) -> Void) throws -> Int32 {
+        let stmt = statement.sqliteStatement
+        sqlite3_reset(stmt)
+        bind(stmt)
+        defer { sqlite3_reset(stmt) }
         let rc = sqlite3_step(stmt)
         guard rc == SQLITE_DONE || rc == SQLITE_ROW else {
             throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
@@ -187,29 +209,23 @@ public final class Store: Sendable {
     }
 
     private static func inboxRow(_ find: Statement, _ id: Int64, is topic: String, _ hash: String, _ db: Database) throws -> Bool {
-        let stmt = find.sqliteStatement
-        sqlite3_reset(stmt)
-        sqlite3_bind_int64(stmt, 1, id)
-        bindText(stmt, 2, topic)
-        bindText(stmt, 3, hash)
-        defer { sqlite3_reset(stmt) }
-        return try step(stmt, db) == SQLITE_ROW
+        try run(find, db) { stmt in
+            sqlite3_bind_int64(stmt, 1, id)
+            bind(stmt, 2, topic)
+            bind(stmt, 3, hash)
+        } == SQLITE_ROW
     }
 
     private static func insertInbox(_ insert: Statement, _ a: Arrival, _ hash: String, _ key: Int64, _ db: Database) throws {
-        let stmt = insert.sqliteStatement
-        sqlite3_reset(stmt)
-        bindText(stmt, 1, a.topic)
-        _ = a.payload.withUnsafeBytes {
-            sqlite3_bind_blob(stmt, 2, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), transient)
+        try run(insert, db) { stmt in
+            bind(stmt, 1, a.topic)
+            bind(stmt, 2, a.payload)
+            bind(stmt, 3, hash)
+            sqlite3_bind_int64(stmt, 4, a.arrivedAt.millis)
+            sqlite3_bind_int64(stmt, 5, Int64(a.qos))
+            sqlite3_bind_int64(stmt, 6, a.retain ? 1 : 0)
+            sqlite3_bind_int64(stmt, 7, key)
         }
-        bindText(stmt, 3, hash)
-        sqlite3_bind_int64(stmt, 4, a.arrivedAt.millis)
-        sqlite3_bind_int64(stmt, 5, Int64(a.qos))
-        sqlite3_bind_int64(stmt, 6, a.retain ? 1 : 0)
-        sqlite3_bind_int64(stmt, 7, key)
-        defer { sqlite3_reset(stmt) }
-        _ = try step(stmt, db)
     }
 
     /// Inbox messages the pipeline has not processed yet, oldest first.
