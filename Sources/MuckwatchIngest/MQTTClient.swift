@@ -92,6 +92,11 @@ private final class CallbackContext: Sendable {
         var accepted = false
         /// Connected now (CONNACK received, connection not lost since).
         var online = false
+        /// The disconnect callback has reported the current connection's loss.
+        var lossReported = false
+        /// libmosquitto's last error or warning log line (OpenSSL's reason for
+        /// a failed handshake, say), for the next failure's message.
+        var lastLibraryMessage: String?
     }
 
     let events: AsyncStream<ConnectionEvent>.Continuation
@@ -107,6 +112,14 @@ private final class CallbackContext: Sendable {
 
     static func from(_ obj: UnsafeMutableRawPointer?) -> CallbackContext? {
         obj.map { Unmanaged<CallbackContext>.fromOpaque($0).takeUnretainedValue() }
+    }
+
+    /// " (libmosquitto's last complaint)", once, or "".
+    func takeLibraryDetail() -> String {
+        state.withLock { s in
+            defer { s.lastLibraryMessage = nil }
+            return s.lastLibraryMessage.map { " (\($0))" } ?? ""
+        }
     }
 
     func takeReceived() -> [ReceivedMessage] {
@@ -284,8 +297,15 @@ private final class Connection: Sendable {
         }
         mosquitto_disconnect_callback_set(mosq) { _, obj, rc in
             guard let ctx = CallbackContext.from(obj) else { return }
-            ctx.state.withLock { $0.online = false }
-            ctx.events.yield(.disconnected(rc == 0 ? "disconnected on request" : String(cString: mosquitto_strerror(rc))))
+            ctx.state.withLock { $0.online = false; $0.lossReported = true }
+            ctx.events.yield(.disconnected(rc == 0 ? "disconnected on request"
+                                           : String(cString: mosquitto_strerror(rc)) + ctx.takeLibraryDetail()))
+        }
+        mosquitto_log_callback_set(mosq) { _, obj, level, text in
+            guard let ctx = CallbackContext.from(obj), let text,
+                  level & Int32(MOSQ_LOG_ERR | MOSQ_LOG_WARNING) != 0 else { return }
+            let line = String(cString: text)
+            ctx.state.withLock { $0.lastLibraryMessage = line }
         }
         mosquitto_publish_callback_set(mosq) { _, obj, _ in
             CallbackContext.from(obj)?.state.withLock { $0.published += 1 }
@@ -352,8 +372,9 @@ private final class Connection: Sendable {
         var connected = connect(first: true)
         while !stopping.load(ordering: .acquiring) {
             if connected {
-                connected = serviceOnce()
-                if !connected { context.state.withLock { $0.online = false } }
+                let rc = serviceOnce()
+                connected = rc == success
+                if !connected { reportLoss(rc) }
                 continue
             }
             // The delay doubles per failed attempt and starts again from the
@@ -367,26 +388,42 @@ private final class Connection: Sendable {
         finish(connected: connected)
     }
 
+    /// A lost connection or a failed handshake, reported once: libmosquitto
+    /// calls the disconnect callback for a connection it had, but not for a
+    /// TLS handshake that fails inside a read, which would otherwise retry
+    /// in silence.
+    private func reportLoss(_ rc: Int32) {
+        let reported = context.state.withLock { s in
+            defer { s.online = false }
+            return s.lossReported
+        }
+        if !reported {
+            context.events.yield(.disconnected(String(cString: mosquitto_strerror(rc)) + context.takeLibraryDetail()))
+        }
+    }
+
     private func connect(first: Bool) -> Bool {
+        context.state.withLock { $0.lossReported = false; $0.lastLibraryMessage = nil }
         let rc = call { mosq in
             first ? mosquitto_connect(mosq, settings.host, Int32(settings.port), Int32(settings.keepaliveS))
                   : mosquitto_reconnect(mosq)
         }
         if rc == success { return true }
         context.events.yield(.disconnected("cannot connect to \(settings.host):\(settings.port): "
-                                           + String(cString: mosquitto_strerror(rc)) + "; retrying"))
+                                           + String(cString: mosquitto_strerror(rc)) + context.takeLibraryDetail()
+                                           + "; retrying"))
         return false
     }
 
     /// One round: wait for the socket, read all it holds, hand the burst
-    /// over, then write (PUBACKs included). False when the connection is lost.
-    private func serviceOnce() -> Bool {
+    /// over, then write (PUBACKs included). Not `success` when the connection is lost.
+    private func serviceOnce() -> Int32 {
         let (sock, wantWrite) = handle.withLock { (mosquitto_socket($0), mosquitto_want_write($0)) }
-        guard sock >= 0 else { return false }
+        guard sock >= 0 else { return Int32(MOSQ_ERR_NO_CONN.rawValue) }
         var fds = [pollfd(fd: sock, events: Int16(POLLIN) | (wantWrite ? Int16(POLLOUT) : 0), revents: 0),
                    pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
         let timeoutMs = Int32(min(1000, max(100, settings.keepaliveS * 1000 / 4)))
-        if poll(&fds, 2, timeoutMs) < 0 && errno != EINTR { return false }
+        if poll(&fds, 2, timeoutMs) < 0 && errno != EINTR { return Int32(MOSQ_ERR_ERRNO.rawValue) }
         if fds[1].revents != 0 { drainWakePipe() }
         var rc = success
         if fds[0].revents & Int16(POLLIN | POLLERR | POLLHUP) != 0 {
@@ -403,7 +440,7 @@ private final class Connection: Sendable {
         handOverReceived()
         if rc == success { rc = call { mosquitto_loop_write($0, 1) } }
         if rc == success { rc = call { mosquitto_loop_misc($0) } }
-        return rc == success
+        return rc
     }
 
     /// On stop: hand over the last burst, send its PUBACKs and a DISCONNECT.
