@@ -11,10 +11,12 @@ public enum PayloadKind: String, Sendable, CaseIterable {
 public struct TopicFilter: Sendable, Hashable, CustomStringConvertible {
     public let text: String
     private let levels: [Substring]
+    private let levelBytes: [[UInt8]]
 
     public init(_ text: String) {
         self.text = text
         self.levels = text.split(separator: "/", omittingEmptySubsequences: false)
+        self.levelBytes = levels.map { Array($0.utf8) }
     }
 
     public var description: String { text }
@@ -33,35 +35,44 @@ public struct TopicFilter: Sendable, Hashable, CustomStringConvertible {
 
     /// The values of the `+` levels if `topic` matches, else nil.
     public func match(_ topic: String) -> [Substring]? {
-        var wildcards: [Substring] = []
-        return walk(topic) { wildcards.append($0) } ? wildcards : nil
+        var ranges: [Range<Int>] = []
+        guard walk(topic, wildcard: { ranges.append($0) }) else { return nil }
+        let utf8 = Array(topic.utf8)
+        return ranges.map { Substring(decoding: utf8[$0], as: UTF8.self) }
     }
 
-    /// Whether `topic` matches, and the first `+` level's value. The hot
-    /// path of routing: it walks the topic's bytes without splitting it.
-    func firstWildcard(_ topic: String) -> (matched: Bool, value: Substring?) {
-        var first: Substring?
-        let matched = walk(topic) { if first == nil { first = $0 } }
-        return (matched, first)
+    /// Whether `topic` matches, and the first `+` level's value: the hot
+    /// path of routing, which matches bytes without splitting the topic.
+    func firstWildcard(_ topic: String) -> (matched: Bool, value: String?) {
+        var first: Range<Int>?
+        var topic = topic
+        return topic.withUTF8 { bytes in
+            let matched = walk(bytes) { if first == nil { first = $0 } }
+            return (matched, first.map { String(decoding: UnsafeBufferPointer(rebasing: bytes[$0]), as: UTF8.self) })
+        }
     }
 
-    /// Matches level by level, handing each `+` level's value to `wildcard`.
-    private func walk(_ topic: String, wildcard: (Substring) -> Void) -> Bool {
-        let utf8 = topic.utf8
-        var start = utf8.startIndex
+    private func walk(_ topic: String, wildcard: (Range<Int>) -> Void) -> Bool {
+        var topic = topic
+        return topic.withUTF8 { walk($0, wildcard: wildcard) }
+    }
+
+    /// Matches level by level, byte for byte (MQTT compares topics as bytes,
+    /// not as Unicode), handing the byte range of each `+` level to `wildcard`.
+    private func walk(_ topic: UnsafeBufferPointer<UInt8>, wildcard: (Range<Int>) -> Void) -> Bool {
+        var start = 0
         var atEnd = false
-        for level in levels {
-            if level == "#" { return true }
+        for level in levelBytes {
+            if level.count == 1 && level[0] == UInt8(ascii: "#") { return true }
             if atEnd { return false }
-            let end = utf8[start...].firstIndex(of: UInt8(ascii: "/")) ?? utf8.endIndex
-            let part = utf8[start..<end]
-            if level == "+" {
-                wildcard(Substring(part))
-            } else if !level.utf8.elementsEqual(part) {
-                // Bytes, not Unicode equivalence: MQTT compares topics byte for byte.
+            var end = start
+            while end < topic.count && topic[end] != UInt8(ascii: "/") { end += 1 }
+            if level.count == 1 && level[0] == UInt8(ascii: "+") {
+                wildcard(start..<end)
+            } else if level.count != end - start || !level.elementsEqual(topic[start..<end]) {
                 return false
             }
-            if end == utf8.endIndex { atEnd = true } else { start = utf8.index(after: end) }
+            if end == topic.count { atEnd = true } else { start = end + 1 }
         }
         return atEnd
     }
@@ -87,7 +98,7 @@ public struct TopicRoutes: Sendable {
     public func route(_ topic: String) -> (kind: PayloadKind, deviceFromTopic: String?)? {
         for r in routes {
             let (matched, device) = r.filter.firstWildcard(topic)
-            if matched { return (r.kind, device.flatMap { $0.isEmpty ? nil : String($0) }) }
+            if matched { return (r.kind, device.flatMap { $0.isEmpty ? nil : $0 }) }
         }
         return nil
     }

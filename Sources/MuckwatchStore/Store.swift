@@ -30,6 +30,8 @@ public final class Store: Sendable {
     /// Loaded on the first accept, so that readers (the CLI) never pay for it.
     private let recentArrivals: Mutex<RecentArrivals?> = Mutex(nil)
     private let redeliveryWindow: Int
+    /// What `accept` committed, for `processPending` to take without reading it back.
+    private let handoff: Mutex<Handoff>
 
     /// Opens (creating if needed) and migrates the store. With
     /// `backgroundCheckpoints` (the daemon), copying the WAL back into the
@@ -39,9 +41,14 @@ public final class Store: Sendable {
     ///
     /// `redeliveryWindow` is how many of the latest messages a redelivery is
     /// recognised among (see `RecentArrivals`).
-    public init(path: String, backgroundCheckpoints: Bool = false, redeliveryWindow: Int = 1_000_000) throws {
+    ///
+    /// `handoffCapacity` is how many committed messages wait in memory for the
+    /// pipeline (see `Handoff`); beyond that it reads them from the store.
+    public init(path: String, backgroundCheckpoints: Bool = false, redeliveryWindow: Int = 1_000_000,
+                handoffCapacity: Int = 65_536) throws {
         self.path = path
         self.redeliveryWindow = redeliveryWindow
+        self.handoff = Mutex(Handoff(capacity: handoffCapacity))
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty {
             do {
@@ -140,9 +147,18 @@ public final class Store: Sendable {
                 }
                 return (results, stored)
             }
-            // Only committed messages are remembered.
+            // Only committed messages are remembered, and handed to the pipeline.
             for entry in stored { window.remember(key: entry.key, id: entry.id) }
             recent = window
+            var committed: [InboxMessage] = []
+            committed.reserveCapacity(stored.count)
+            for (i, result) in results.enumerated() {
+                guard case .new(let id) = result else { continue }
+                let a = arrivals[i]
+                committed.append(InboxMessage(id: id, topic: a.topic, payload: a.payload, arrivedAt: a.arrivedAt,
+                                              sha256: hashes[i]))
+            }
+            handoff.withLock { $0.append(committed) }
             return results
         }
     }
@@ -233,8 +249,8 @@ public final class Store: Sendable {
         try pool.read { db in try Self.fetchUnprocessed(db, limit: limit) }
     }
 
-    static func fetchUnprocessed(_ db: Database, limit: Int) throws -> [InboxMessage] {
-        let after = try lastProcessed(db)
+    static func fetchUnprocessed(_ db: Database, after: Int64? = nil, limit: Int) throws -> [InboxMessage] {
+        let after = try after ?? lastProcessed(db)
         return try Row.fetchAll(
             db.cachedStatement(sql: "SELECT id, topic, payload, sha256, arrived_at FROM inbox WHERE id > ? ORDER BY id LIMIT ?"),
             arguments: [after, limit]
@@ -299,7 +315,9 @@ public final class Store: Sendable {
     /// tables and of `last_inbox_id`, so the snapshot is current for them.
     public func processPending(with pipeline: Pipeline, limit: Int = 2048) throws -> ProcessedBatch? {
         let work = try pool.read { db -> (messages: Int, outcome: BatchOutcome)? in
-            let messages = try Self.fetchUnprocessed(db, limit: limit)
+            let after = try Self.lastProcessed(db)
+            let messages = try handoff.withLock { $0.take(after: after, limit: limit) }
+                ?? Self.fetchUnprocessed(db, after: after, limit: limit)
             guard !messages.isEmpty else { return nil }
             return (messages.count, pipeline.process(messages, ledger: Ledger(db: db)))
         }
