@@ -8,13 +8,19 @@ public struct InboxMessage: Sendable, Equatable {
     public var arrivedAt: Instant
     /// SHA-256 of the payload bytes exactly as received.
     public var sha256: String
+    /// The payload already decoded by the settings' `payloadDecoder()` on
+    /// another thread (replay does it while reading the feed), or nil for
+    /// the pipeline to decode.
+    public var decoded: Result<Record, DecodeFailure>?
 
-    public init(id: Int64, topic: String, payload: [UInt8], arrivedAt: Instant, sha256: String? = nil) {
+    public init(id: Int64, topic: String, payload: [UInt8], arrivedAt: Instant, sha256: String? = nil,
+                decoded: Result<Record, DecodeFailure>? = nil) {
         self.id = id
         self.topic = topic
         self.payload = payload
         self.arrivedAt = arrivedAt
         self.sha256 = sha256 ?? Digest.sha256Hex(payload)
+        self.decoded = decoded
     }
 }
 

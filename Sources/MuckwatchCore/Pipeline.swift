@@ -12,6 +12,10 @@ public struct PipelineSettings: Sendable {
     public var incidents = IncidentSettings()
 
     public init() {}
+
+    /// The decoder the pipeline uses; anything that decodes ahead of it
+    /// (see `InboxMessage.decoded`) must use this one.
+    public func payloadDecoder() -> PayloadDecoder { PayloadDecoder(routes: routes) }
 }
 
 /// What one batch of messages produced, for the store to commit at once.
@@ -41,7 +45,7 @@ public final class Pipeline {
 
     public init(settings: PipelineSettings, incidents: IncidentBook? = nil, now: Instant? = nil) {
         self.settings = settings
-        self.decoder = PayloadDecoder(routes: settings.routes)
+        self.decoder = settings.payloadDecoder()
         self.rules = [
             UncoveredLoadRule(thresholds: settings.uncoveredLoad),
             SpillRule(minConfidence: settings.spillMinConfidence),
@@ -56,7 +60,7 @@ public final class Pipeline {
         for message in messages {
             out.lastInboxId = message.id
             let record: Record
-            switch decoder.decode(message) {
+            switch message.decoded ?? decoder.decode(message) {
             case .failure(let failure):
                 out.deadLetters.append((message, failure))
                 continue

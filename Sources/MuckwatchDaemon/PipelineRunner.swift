@@ -11,9 +11,13 @@ public final class PipelineRunner {
     private let pipeline: Pipeline
     private let alertLog: AlertLog
     private let logger: Logger
+    /// Messages per pipeline transaction.
+    private let batchLimit: Int
 
-    public init(store: Store, settings: PipelineSettings, alertLogPath: String, logger: Logger) throws {
+    public init(store: Store, settings: PipelineSettings, alertLogPath: String, logger: Logger,
+                batchLimit: Int = 2048) throws {
         self.store = store
+        self.batchLimit = batchLimit
         self.pipeline = try store.restorePipeline(settings: settings)
         self.alertLog = try AlertLog(path: alertLogPath)
         self.logger = logger
@@ -32,7 +36,7 @@ public final class PipelineRunner {
     @discardableResult
     public func drain() throws -> Int {
         var total = 0
-        while let batch = try store.processPending(with: pipeline) {
+        while let batch = try store.processPending(with: pipeline, limit: batchLimit) {
             total += batch.messages
             try log(batch.alerts)
         }

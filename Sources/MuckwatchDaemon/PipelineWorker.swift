@@ -61,9 +61,11 @@ public actor PipelineWorker {
 
     private let runner: PipelineRunner
 
-    public init(store: Store, settings: PipelineSettings, alertLogPath: String, logger: Logger, niceness: Int32) throws {
+    public init(store: Store, settings: PipelineSettings, alertLogPath: String, logger: Logger, niceness: Int32,
+                batchLimit: Int = 2048) throws {
         executor = ThreadExecutor(name: "muckwatch.pipeline", niceness: niceness)
-        runner = try PipelineRunner(store: store, settings: settings, alertLogPath: alertLogPath, logger: logger)
+        runner = try PipelineRunner(store: store, settings: settings, alertLogPath: alertLogPath, logger: logger,
+                                    batchLimit: batchLimit)
     }
 
     public func logLeftoverAlerts() throws { try runner.logLeftoverAlerts() }
