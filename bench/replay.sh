@@ -3,7 +3,10 @@
 # messages (trucks mostly), replays it through `muckwatch replay` into a fresh
 # store, and replays the same feed with bench/replay_baseline.py (json +
 # sqlite3 inserting the same rows) in the same run. Prints messages/s, peak
-# RSS and the ratio. Use a release build (`make bench-replay` builds one).
+# RSS and the ratio. Then the store's floor: bench/store_floor.c, SQLite from
+# C writing only the inbox and telemetry rows of as many messages, with no
+# parsing, hashing or rules — what the schema costs on this machine. Use a
+# release build (`make bench-replay` builds one).
 #
 # Usage: bench/replay.sh [--trucks N] [--hours H] [--interval S] [--keep]
 set -euo pipefail
@@ -39,6 +42,19 @@ echo "feed: $lines lines, $(du -h "$feed" | cut -f1)"
   "$bin" replay "$feed" --config "$work/scenario/config.yaml" --db "$work/mw.db" --alert-log "$work/alerts.jsonl" --json > "$work/mw.json"
 /usr/bin/time -f '%M %e' -o "$work/py.time" python3 bench/replay_baseline.py "$feed" "$work/py.db" > "$work/py.txt"
 
+cc=${CC:-$(command -v cc || command -v gcc || command -v clang || true)}
+if [[ -n $cc ]]; then
+  "$cc" -O2 -o "$work/store_floor" bench/store_floor.c -lsqlite3
+  payload_bytes=$(python3 -c 'import json,sys; n=s=0
+for line in open(sys.argv[1], "rb"):
+    m = json.loads(line)
+    if "/truck/" in m["topic"] and "payload" in m: n += 1; s += len(m["payload"].encode())
+print(round(s / max(n, 1)))' "$feed")
+  "$work/store_floor" "$work/floor.db" "$lines" "$trucks" "$payload_bytes" > "$work/floor.txt"
+else
+  echo "no C compiler (cc, gcc or clang) on PATH: the store floor is not measured" > "$work/floor.txt"
+fi
+
 python3 - "$work" <<'PY'
 import json, sys
 w = sys.argv[1]
@@ -52,4 +68,10 @@ print(f"muckwatch replay: {mw['messages']} messages in {mw['seconds']:.1f} s = {
 print(f"python baseline:  {py_n} messages in {float(py_s):.1f} s = {float(py_rate):,.0f} msg/s, peak RSS {int(py_rss)/1024:.0f} MB")
 print(f"ratio:            {rate / float(py_rate):.2f} x the Python baseline  (target >= 20)")
 print(f"throughput:       {rate:,.0f} msg/s  (target >= 200 000)")
+floor = open(f"{w}/floor.txt").read().split()
+if len(floor) == 3:
+    print(f"store floor:      {int(floor[0])} messages' inbox + telemetry rows from C in {float(floor[1]):.1f} s = {float(floor[2]):,.0f} msg/s"
+          f"  (replay reaches {rate / float(floor[2]):.2f} x of it)")
+else:
+    print("store floor:      " + " ".join(floor))
 PY
