@@ -21,7 +21,7 @@ public struct Daemon: Sendable {
     }
 
     public func run() async throws {
-        let store = try Store(path: config.storePath, backgroundCheckpoints: true)
+        let store = try Store(path: config.storePath, checkpoints: .background)
         logger.info("store open at \(config.storePath)")
         let worker = try PipelineWorker(store: store, settings: config.pipelineSettings,
                                         alertLogPath: config.alertLogPath, logger: logger, niceness: 5)

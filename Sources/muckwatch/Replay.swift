@@ -64,7 +64,7 @@ struct Replay: AsyncParsableCommand {
         let worker: PipelineWorker
         let before: StoreStats
         do {
-            store = try Store(path: storePath, backgroundCheckpoints: true)
+            store = try Store(path: storePath, checkpoints: .backgroundBounded)
             worker = try PipelineWorker(store: store, settings: config.pipelineSettings,
                                         alertLogPath: alertPath, logger: logger, niceness: 0,
                                         batchLimit: Self.batchSize)
