@@ -28,12 +28,12 @@ final class BrokerSecurityTests: XCTestCase {
         let broker = try SecureBroker(dir: dir, options: ["allow_anonymous false", "password_file \(passwords.path)"])
         try "horse battery #staple\n".write(toFile: "\(dir)/daemon.password", atomically: true, encoding: .utf8)
 
-        let daemon = try SecureDaemon(dir: dir, broker: """
+        let daemon = try TestDaemon(dir: dir, broker: """
             url: mqtt://127.0.0.1:\(broker.port)
             username: muckwatchd
             password_file: \(dir)/daemon.password
             """)
-        try daemon.start()
+        try daemon.start(waitForSubscription: false)
         try daemon.waitSubscribed()
         XCTAssertTrue(broker.log.contains("as \(daemon.clientId) ") && broker.log.contains("u'muckwatchd'"),
                       "the broker should log the daemon's login as user muckwatchd:\n\(broker.log)")
@@ -58,12 +58,12 @@ final class BrokerSecurityTests: XCTestCase {
         let broker = try SecureBroker(dir: dir, options: ["allow_anonymous false", "password_file \(passwords.path)"])
         try "a-wrong-one\n".write(toFile: "\(dir)/daemon.password", atomically: true, encoding: .utf8)
 
-        let daemon = try SecureDaemon(dir: dir, broker: """
+        let daemon = try TestDaemon(dir: dir, broker: """
             url: mqtt://127.0.0.1:\(broker.port)
             username: muckwatchd
             password_file: \(dir)/daemon.password
             """)
-        try daemon.start()
+        try daemon.start(waitForSubscription: false)
         try eventually("two refused connection attempts (log: \(daemon.logPath))", timeout: 10) {
             daemon.log.components(separatedBy: "refused the connection").count - 1 >= 2
         }
@@ -100,12 +100,12 @@ final class BrokerSecurityTests: XCTestCase {
             "allow_anonymous true", "cafile \(ca.cert)", "certfile \(server.cert)", "keyfile \(server.key)",
         ])
 
-        let daemon = try SecureDaemon(dir: dir, broker: """
+        let daemon = try TestDaemon(dir: dir, broker: """
             url: mqtts://127.0.0.1:\(broker.port)
             tls:
               ca_file: \(ca.cert)
             """)
-        try daemon.start()
+        try daemon.start(waitForSubscription: false)
         try daemon.waitSubscribed()
         XCTAssertTrue(daemon.log.contains("connecting to mqtts://127.0.0.1:\(broker.port)"), daemon.log)
 
@@ -131,12 +131,12 @@ final class BrokerSecurityTests: XCTestCase {
             "allow_anonymous true", "cafile \(ca.cert)", "certfile \(server.cert)", "keyfile \(server.key)",
         ])
 
-        let daemon = try SecureDaemon(dir: dir, broker: """
+        let daemon = try TestDaemon(dir: dir, broker: """
             url: mqtts://127.0.0.1:\(broker.port)
             tls:
               ca_file: \(other.cert)
             """)
-        try daemon.start()
+        try daemon.start(waitForSubscription: false)
         try daemon.expectRejected(by: broker, saying: "TLS")
         XCTAssertEqual(daemon.stop(), 0, daemon.log)
     }
@@ -153,12 +153,12 @@ final class BrokerSecurityTests: XCTestCase {
             "allow_anonymous true", "cafile \(ca.cert)", "certfile \(server.cert)", "keyfile \(server.key)",
         ])
 
-        let daemon = try SecureDaemon(dir: dir, broker: """
+        let daemon = try TestDaemon(dir: dir, broker: """
             url: mqtts://127.0.0.1:\(broker.port)
             tls:
               ca_file: \(ca.cert)
             """)
-        try daemon.start()
+        try daemon.start(waitForSubscription: false)
         try daemon.expectRejected(by: broker, saying: "TLS")
         XCTAssertEqual(daemon.stop(), 0, daemon.log)
     }
@@ -181,14 +181,14 @@ final class BrokerSecurityTests: XCTestCase {
             "require_certificate true", "use_identity_as_username true",
         ])
 
-        let daemon = try SecureDaemon(dir: dir, broker: """
+        let daemon = try TestDaemon(dir: dir, broker: """
             url: mqtts://127.0.0.1:\(broker.port)
             tls:
               ca_file: \(ca.cert)
               cert_file: \(daemonCert.cert)
               key_file: \(daemonCert.key)
             """)
-        try daemon.start()
+        try daemon.start(waitForSubscription: false)
         try daemon.waitSubscribed()
         XCTAssertTrue(broker.log.contains("as \(daemon.clientId) ") && broker.log.contains("u'muckwatchd'"),
                       "the broker should have taken the certificate's CN as the user:\n\(broker.log)")
@@ -226,12 +226,12 @@ final class BrokerSecurityTests: XCTestCase {
                 "allow_anonymous false", "cafile \(ca.cert)", "certfile \(server.cert)", "keyfile \(server.key)",
                 "require_certificate true", "use_identity_as_username true",
             ])
-            let daemon = try SecureDaemon(dir: caseDir, broker: """
+            let daemon = try TestDaemon(dir: caseDir, broker: """
                 url: mqtts://127.0.0.1:\(broker.port)
                 tls:
                   ca_file: \(ca.cert)\(c.clientTLS)
                 """)
-            try daemon.start()
+            try daemon.start(waitForSubscription: false)
             try daemon.expectRejected(by: broker, saying: nil, case: c.name)
             XCTAssertEqual(daemon.stop(), 0, "\(c.name): \(daemon.log)")
         }
@@ -257,7 +257,7 @@ final class BrokerSecurityTests: XCTestCase {
         ])
         try "horse battery #staple\n".write(toFile: "\(dir)/daemon.password", atomically: true, encoding: .utf8)
 
-        let daemon = try SecureDaemon(dir: dir, broker: """
+        let daemon = try TestDaemon(dir: dir, broker: """
             url: mqtts://127.0.0.1:\(broker.port)
             username: muckwatchd
             password_file: \(dir)/daemon.password
@@ -266,7 +266,7 @@ final class BrokerSecurityTests: XCTestCase {
               cert_file: \(daemonCert.cert)
               key_file: \(daemonCert.key)
             """)
-        try daemon.start()
+        try daemon.start(waitForSubscription: false)
         try daemon.waitSubscribed()
 
         let publisher = try SecurePublisher(port: broker.port, clientId: "sec-all-pub") {
@@ -430,52 +430,15 @@ private final class SecureBroker {
     deinit { child.stop() }
 }
 
-/// The real daemon with a `broker:` block written by the test.
-private final class SecureDaemon {
-    let dir: String
-    let clientId: String
-    let configPath: String
-    var logPath: String { "\(dir)/muckwatchd.log" }
-    private var child: Child?
-
-    init(dir: String, clientId: String = "muckwatchd-sec", broker: String) throws {
-        self.dir = dir
-        self.clientId = clientId
-        configPath = "\(dir)/muckwatch.yaml"
-        let brokerBlock = (broker.split(separator: "\n").map(String.init) + [
-            "client_id: \(clientId)", "reconnect_min_s: 1", "reconnect_max_s: 2",
-        ]).map { "  " + $0 }.joined(separator: "\n")
-        try """
-            broker:
-            \(brokerBlock)
-            store:
-              path: \(dir)/muckwatch.db
-            alerts:
-              log: \(dir)/alerts.jsonl
-            registry:
-              trucks:
-                - device: T-0001
-                  plate: 粤B12345
-                  company: 深圳市示例渣土运输有限公司
-                  empty_kg: 12000
-
-            """.write(toFile: configPath, atomically: true, encoding: .utf8)
-    }
-
-    func start() throws {
-        child = try Child(try Tools.binary("muckwatchd"), ["--config", configPath, "--log-level", "info"], log: logPath)
-    }
-
-    var log: String { child?.log ?? "" }
-    var isRunning: Bool { child?.process.isRunning ?? false }
-
+/// What the security tests wait for and check on the daemon.
+extension TestDaemon {
     func waitSubscribed(timeout: TimeInterval = 10, file: StaticString = #filePath, line: UInt = #line) throws {
         try eventually("muckwatchd to subscribe (log: \(logPath))", timeout: timeout, file: file, line: line) {
             guard isRunning else { return true }
             return log.contains("subscribed to")
         }
         guard isRunning else {
-            XCTFail("muckwatchd exited (status \(child?.process.terminationStatus ?? -1)):\n\(log)", file: file, line: line)
+            XCTFail("muckwatchd exited at start:\n\(log)", file: file, line: line)
             throw CocoaError(.executableLoad)
         }
     }
@@ -492,7 +455,7 @@ private final class SecureDaemon {
     /// the daemon still running, never subscribed, never let in, and one
     /// logged failure per attempt (the last may still be under way), each
     /// naming the broker and, if given, containing `reason`.
-    func expectRejected(by broker: SecureBroker, saying reason: String?, case name: String = "",
+    fileprivate func expectRejected(by broker: SecureBroker, saying reason: String?, case name: String = "",
                         file: StaticString = #filePath, line: UInt = #line) throws {
         let what = name.isEmpty ? "" : "\(name): "
         try eventually("\(what)the broker to see 3 connection attempts (log: \(broker.logPath))", timeout: 8,
@@ -528,27 +491,6 @@ private final class SecureDaemon {
             }
         }
     }
-
-    func query<T>(_ body: (Database) throws -> T) throws -> T {
-        guard FileManager.default.fileExists(atPath: "\(dir)/muckwatch.db") else { throw CocoaError(.fileNoSuchFile) }
-        let queue = try DatabaseQueue(path: "\(dir)/muckwatch.db",
-                                      configuration: { var c = Configuration(); c.readonly = true; return c }())
-        return try queue.read(body)
-    }
-
-    var alertLines: [String] {
-        ((try? String(contentsOfFile: "\(dir)/alerts.jsonl", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
-    }
-
-    /// SIGTERM; the exit status.
-    func stop() -> Int32 {
-        guard let child else { return 0 }
-        child.stop(SIGTERM)
-        self.child = nil
-        return child.process.terminationStatus
-    }
-
-    deinit { child?.stop(SIGKILL) }
 }
 
 /// A real MQTT publisher (libmosquitto, QoS 1) with the credentials and TLS

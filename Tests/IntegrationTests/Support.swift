@@ -123,21 +123,29 @@ final class TestBroker {
 /// The real daemon binary with a config written by the test.
 final class TestDaemon {
     let dir: String
+    let clientId: String
     let configPath: String
     var dbPath: String { "\(dir)/muckwatch.db" }
     var alertLogPath: String { "\(dir)/alerts.jsonl" }
     private var child: Child?
     private var starts = 0
 
-    init(dir: String, brokerURL: String, clientId: String = "muckwatchd-test", extraYAML: String = "") throws {
+    convenience init(dir: String, brokerURL: String, clientId: String = "muckwatchd-test", extraYAML: String = "") throws {
+        try self.init(dir: dir, clientId: clientId, broker: "url: \(brokerURL)", extraYAML: extraYAML)
+    }
+
+    /// `broker` holds the lines of the config's `broker:` block (unindented);
+    /// the client id and a short reconnect backoff are added to them.
+    init(dir: String, clientId: String = "muckwatchd-test", broker: String, extraYAML: String = "") throws {
         self.dir = dir
+        self.clientId = clientId
         configPath = "\(dir)/muckwatch.yaml"
+        let brokerBlock = (broker.split(separator: "\n").map(String.init) + [
+            "client_id: \(clientId)", "reconnect_min_s: 1", "reconnect_max_s: 2",
+        ]).map { "  " + $0 }.joined(separator: "\n")
         try """
             broker:
-              url: \(brokerURL)
-              client_id: \(clientId)
-              reconnect_min_s: 1
-              reconnect_max_s: 2
+            \(brokerBlock)
             store:
               path: \(dir)/muckwatch.db
             alerts:
@@ -153,12 +161,16 @@ final class TestDaemon {
     }
 
     var log: String { child?.log ?? "" }
+    /// The log of the latest start.
+    var logPath: String { "\(dir)/muckwatchd-\(starts).log" }
+    var isRunning: Bool { child?.process.isRunning ?? false }
 
-    func start() throws {
+    /// Starts the daemon and, unless told not to, waits for its subscription.
+    func start(waitForSubscription: Bool = true) throws {
         starts += 1
-        child = try Child(try Tools.binary("muckwatchd"), ["--config", configPath, "--log-level", "info"],
-                          log: "\(dir)/muckwatchd-\(starts).log")
-        try eventually("muckwatchd to subscribe (log: \(dir)/muckwatchd-\(starts).log)", timeout: 20) {
+        child = try Child(try Tools.binary("muckwatchd"), ["--config", configPath, "--log-level", "info"], log: logPath)
+        guard waitForSubscription else { return }
+        try eventually("muckwatchd to subscribe (log: \(logPath))", timeout: 20) {
             self.log.contains("subscribed to")
         }
     }
