@@ -23,6 +23,12 @@ let package = Package(
             pkgConfig: "libmosquitto",
             providers: [.apt(["libmosquitto-dev"])]
         ),
+        // FFmpeg's demuxing libraries, seen from Swift.
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev"])]
+        ),
         // JSON parsing: a C interface over simdjson (C++), for the payloads and feed lines.
         .target(
             name: "CSimdJSON",
@@ -52,6 +58,12 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // Video: demuxing with libavformat (packets, timestamps, metadata, wall
+        // clock) and the drone telemetry inside (MISB ST 0601 KLV, DJI SRT).
+        .target(
+            name: "MuckwatchMedia",
+            dependencies: ["CFFmpeg", "MuckwatchCore", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // MQTT over libmosquitto: subscribe and publish.
         .target(
@@ -85,6 +97,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MuckwatchCoreTests", dependencies: ["MuckwatchCore", "MuckwatchConfig"]),
+        .testTarget(name: "MuckwatchMediaTests", dependencies: ["MuckwatchMedia", "MuckwatchCore"]),
         .testTarget(name: "MuckwatchStoreTests", dependencies: [
             "MuckwatchCore", "MuckwatchStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
