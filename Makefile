@@ -1,7 +1,7 @@
 # Muckwatch — common tasks. `make demo` is the one-command demo.
 SHELL := /bin/bash
 
-.PHONY: deps build release test demo bench bench-replay clean-demo
+.PHONY: deps build release test demo bench bench-replay bench-probe clean-demo
 
 deps:
 	Deploy/setup-deps.sh
@@ -24,6 +24,9 @@ bench: release
 
 bench-replay: release
 	bench/replay.sh
+
+bench-probe: release
+	bench/probe.sh
 
 clean-demo:
 	rm -rf ./var/demo

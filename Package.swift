@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "muckwatch",
             dependencies: [
-                "MuckwatchCore", "MuckwatchConfig", "MuckwatchStore", "MuckwatchIngest", "MuckwatchDaemon",
+                "MuckwatchCore", "MuckwatchConfig", "MuckwatchStore", "MuckwatchIngest", "MuckwatchDaemon", "MuckwatchMedia",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "MuckwatchCore", "MuckwatchStore", "MuckwatchIngest",
+                "MuckwatchCore", "MuckwatchStore", "MuckwatchIngest", "MuckwatchMedia", "CFFmpeg",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -11,6 +11,9 @@
 #include <libavutil/error.h>
 #include <libavutil/opt.h>
 #include <libavutil/rational.h>
+#include <libavutil/log.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 static inline int64_t cffmpeg_nopts_value(void) { return AV_NOPTS_VALUE; }
 static inline int cffmpeg_error_eof(void) { return AVERROR_EOF; }
@@ -22,6 +25,29 @@ static inline int cffmpeg_time_base(void) { return AV_TIME_BASE; }
 static inline int cffmpeg_pkt_flag_key(void) { return AV_PKT_FLAG_KEY; }
 static inline int cffmpeg_pkt_flag_discard(void) { return AV_PKT_FLAG_DISCARD; }
 static inline int cffmpeg_pkt_flag_corrupt(void) { return AV_PKT_FLAG_CORRUPT; }
+
+/// FFmpeg's own log lines go nowhere by default, except that the last
+/// error-level line of each thread is kept: an open that fails then says
+/// why ("moov atom not found") beside the bare error code. Warnings and
+/// chatter are dropped.
+static inline char *cffmpeg_last_error_line(void) {
+    static _Thread_local char line[512];
+    return line;
+}
+
+static inline void cffmpeg_log_callback(void *context, int level, const char *format, va_list arguments) {
+    if (level > AV_LOG_ERROR) return;
+    int print_prefix = 0;
+    av_log_format_line2(context, level, format, arguments, cffmpeg_last_error_line(), 512, &print_prefix);
+}
+
+static inline void cffmpeg_capture_log(void) { av_log_set_callback(cffmpeg_log_callback); }
+
+/// The last error line logged on this thread (empty if none), then forgets it.
+static inline void cffmpeg_take_last_error_line(char *buffer, size_t size) {
+    snprintf(buffer, size, "%s", cffmpeg_last_error_line());
+    cffmpeg_last_error_line()[0] = 0;
+}
 
 /// The text of an FFmpeg error code, into `buffer`.
 static inline const char *cffmpeg_error_string(int code, char *buffer, size_t size) {

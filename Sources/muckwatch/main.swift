@@ -1,5 +1,5 @@
 // muckwatch: the operators' command line. Reads the store and the config;
-// links libmosquitto only for the benchmark's publisher.
+// links libmosquitto for the feed tools and the benchmark, FFmpeg for probe.
 import ArgumentParser
 import MuckwatchConfig
 
@@ -9,7 +9,7 @@ struct Muckwatch: AsyncParsableCommand {
         abstract: "Muckwatch operator tools: draft cases, store statistics, config checks, benchmarks.",
         discussion: "Exit codes: 0 success, 1 failure, 2 bad usage.",
         version: MuckwatchVersion.string,
-        subcommands: [Cases.self, Stats.self, CheckConfig.self, Bench.self, Replay.self, Record.self, Publish.self, Scenario.self])
+        subcommands: [Cases.self, Stats.self, CheckConfig.self, Bench.self, Replay.self, Record.self, Publish.self, Scenario.self, Probe.self])
 }
 
 await Muckwatch.mainAsyncExitingWithCode2OnUsageErrors()

@@ -1,0 +1,416 @@
+import ArgumentParser
+import Foundation
+import MuckwatchConfig
+import MuckwatchCore
+import MuckwatchMedia
+
+/// `muckwatch probe`: what a video holds, without decoding it — container
+/// and streams, every packet's timestamps (as ffprobe lists them), the
+/// wall-clock mapping and the drone telemetry inside.
+struct Probe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Demux a video file or stream: metadata, packet timestamps, wall-clock time, telemetry.",
+        discussion: """
+            Without --json: a summary for people. With --json: JSON Lines, one {"kind":"format"} record, \
+            one {"kind":"stream"} per stream, one {"kind":"packet"} per packet in demux order with \
+            ffprobe's field names and values (-show_packets), then one {"kind":"telemetry"} per KLV or \
+            SRT sample. Local files are opened by default; other protocols only with --allow-protocol \
+            (concat:, subfile:, data: and the like never).
+            """)
+
+    @Argument(help: "A file path, a file:// URL, or a URL of an allowed protocol.")
+    var input: String
+
+    @Flag(help: "JSON Lines instead of the summary.")
+    var json = false
+
+    @Option(name: .customLong("allow-protocol"), help: "Also allow this libavformat protocol (rtsp, rtmp, srt, http, https, tcp, udp, ...); repeatable.")
+    var allowProtocols: [String] = []
+
+    @Option(help: "UTC offset of DJI SRT date lines, which have none (default: the config's time zone, else +08:00).")
+    var srtUTCOffset: String?
+
+    @Option(help: "Config file (its time zone).")
+    var config: String?
+
+    @Option(help: "Give up opening after this many seconds.")
+    var timeout: Double = 15
+
+    func run() throws {
+        var options = DemuxerOptions()
+        options.protocols += allowProtocols.map { $0.lowercased() }
+        options.openTimeoutS = timeout
+        let offset = try utcOffsetSeconds()
+        let reader: MediaReader
+        do {
+            reader = try MediaReader(input, options: options, srtUTCOffsetSeconds: offset)
+        } catch {
+            throw CLIError("\(error)")
+        }
+        let out = OutputBuffer()
+        if json {
+            try writeJSON(reader, out)
+        } else {
+            try writeSummary(reader, out)
+        }
+        out.flush()
+    }
+
+    private func utcOffsetSeconds() throws -> Int {
+        if let text = srtUTCOffset {
+            guard let s = MuckwatchConfiguration.utcOffset(text) else {
+                throw CLIError("--srt-utc-offset '\(text)' is not an offset like +08:00 or a zone like Asia/Shanghai")
+            }
+            return s
+        }
+        guard let config else { return 8 * 3600 }
+        do {
+            let c = try MuckwatchConfiguration.load(path: config)
+            return MuckwatchConfiguration.utcOffset(c.timezone) ?? 8 * 3600
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+
+    // MARK: JSON Lines
+
+    private func writeJSON(_ reader: MediaReader, _ out: OutputBuffer) throws {
+        let f = reader.format
+        var line = JSONBytes()
+        line.begin()
+        line.field("kind", "format")
+        line.field("filename", input)
+        line.field("format_name", f.formatName)
+        line.field("format_long_name", f.formatLongName)
+        line.field("nb_streams", f.streamCount)
+        line.field("start_time", f.startTime.map(Self.fixed))
+        line.field("duration", f.duration.map(Self.fixed))
+        line.field("size", f.size.map(String.init))
+        line.field("bit_rate", f.bitRate.map(String.init))
+        line.tags(f.tags)
+        if let clock = reader.clock {
+            line.key("wall_clock")
+            line.beginNested()
+            line.field("source", clock.source.rawValue)
+            line.field("time_at_start", RFC3339.format(clock.wallTime(atMediaSeconds: f.startTime ?? 0), offsetSeconds: 0))
+            line.end()
+        } else {
+            line.field("wall_clock", nil as String?)
+        }
+        line.end()
+        out.line(&line)
+
+        for s in reader.streams {
+            line.begin()
+            line.field("kind", "stream")
+            line.field("index", s.index)
+            line.field("codec_type", s.codecType)
+            line.field("codec_name", s.codecName)
+            line.field("codec_tag_string", s.codecTag)
+            line.field("time_base", s.timeBase.description)
+            line.field("r_frame_rate", s.frameRate?.description)
+            line.field("avg_frame_rate", s.averageFrameRate?.description)
+            line.field("width", s.width)
+            line.field("height", s.height)
+            line.field("start_time", s.startTime.map(Self.fixed))
+            line.field("duration", s.duration.map(Self.fixed))
+            line.tags(s.tags)
+            line.end()
+            out.line(&line)
+        }
+
+        let types = reader.streams.map { Array($0.codecType.utf8) }
+        do {
+            while let p = try reader.next() {
+                line.begin()
+                line.field("kind", "packet")
+                if p.streamIndex < types.count { line.rawStringField("codec_type", types[p.streamIndex]) }
+                line.field("stream_index", p.streamIndex)
+                line.field("pts", p.pts)
+                line.timeField("pts_time", p.pts, p.timeBase)
+                line.field("dts", p.dts)
+                line.timeField("dts_time", p.dts, p.timeBase)
+                line.field("duration", p.duration)
+                line.timeField("duration_time", p.duration, p.timeBase)
+                line.intStringField("size", Int64(p.size))
+                line.intStringField("pos", p.pos)
+                line.flagsField(key: p.isKey, discard: p.isDiscard)
+                if let clock = reader.clock, let t = p.seconds {
+                    line.field("wall_time", RFC3339.format(clock.wallTime(atMediaSeconds: t), offsetSeconds: 0))
+                }
+                line.end()
+                out.line(&line)
+            }
+        } catch {
+            out.flush()
+            throw CLIError("\(error)")
+        }
+
+        for t in reader.telemetry {
+            line.begin()
+            line.field("kind", "telemetry")
+            line.field("source", t.source.rawValue)
+            line.field("stream_index", t.streamIndex)
+            line.field("media_time", t.mediaSeconds.map(Self.fixed))
+            line.field("time", t.time.map { RFC3339.format($0, offsetSeconds: 0) })
+            line.field("lat", t.lat)
+            line.field("lon", t.lon)
+            line.field("alt_m", t.altM)
+            line.field("heading_deg", t.headingDeg)
+            if let problem = t.problem { line.field("problem", problem) }
+            line.end()
+            out.line(&line)
+        }
+    }
+
+    /// ffprobe's "%f".
+    static func fixed(_ v: Double) -> String { JSONBytes.cFixed(v) }
+
+    // MARK: Summary
+
+    private func writeSummary(_ reader: MediaReader, _ out: OutputBuffer) throws {
+        struct Counts { var packets = 0, keys = 0, bytes = 0; var keyTimes: [Double] = []; var first: Double?, last: Double? }
+        var counts = [Counts](repeating: Counts(), count: reader.streams.count)
+        var firstWall: Instant?, lastWall: Instant?
+        do {
+            while let p = try reader.next() {
+                guard p.streamIndex < counts.count else { continue }
+                counts[p.streamIndex].packets += 1
+                counts[p.streamIndex].bytes += p.size
+                if let t = p.seconds {
+                    counts[p.streamIndex].first = min(counts[p.streamIndex].first ?? t, t)
+                    counts[p.streamIndex].last = max(counts[p.streamIndex].last ?? t, t)
+                    if p.isKey { counts[p.streamIndex].keyTimes.append(t) }
+                    if let w = reader.wallTime(of: p) {
+                        firstWall = min(firstWall ?? w, w)
+                        lastWall = max(lastWall ?? w, w)
+                    }
+                }
+                if p.isKey { counts[p.streamIndex].keys += 1 }
+            }
+        } catch {
+            throw CLIError("\(error)")
+        }
+        let f = reader.format
+        var text = "Input:      \(input)\n"
+        text += "Container:  \(f.formatName) (\(f.formatLongName))"
+        if let d = f.duration { text += ", \(Self.seconds(d))" }
+        if let b = f.bitRate { text += ", \(b / 1000) kb/s" }
+        text += "\n"
+        for key in ["creation_time", "location", "encoder"] {
+            if let v = f.tags[key] { text += "  \(key): \(v)\n" }
+        }
+        for s in reader.streams {
+            let c = counts[s.index]
+            text += "Stream #\(s.index): \(s.codecType) \(s.codecName)"
+            if let tag = s.codecTag, s.codecType == "data" { text += " [\(tag)]" }
+            if let w = s.width, let h = s.height { text += ", \(w)x\(h)" }
+            if let r = s.averageFrameRate ?? s.frameRate, s.codecType == "video" { text += ", \(Self.rate(r)) fps" }
+            text += ", time base \(s.timeBase)\n"
+            text += "  \(c.packets) packet(s)"
+            if s.codecType == "video" {
+                text += ", \(c.keys) keyframe(s)"
+                if c.keyTimes.count >= 2 {
+                    let gaps = zip(c.keyTimes.dropFirst(), c.keyTimes).map { $0 - $1 }
+                    text += ", keyframe every \(Self.seconds(gaps.reduce(0, +) / Double(gaps.count))) on average"
+                        + " (longest \(Self.seconds(gaps.max() ?? 0)))"
+                }
+            }
+            if let a = c.first, let b = c.last { text += ", \(Self.seconds(a))–\(Self.seconds(b))" }
+            text += "\n"
+        }
+        if let clock = reader.clock, let a = firstWall, let b = lastWall {
+            text += "Wall clock: \(RFC3339.format(a, offsetSeconds: 0)) – \(RFC3339.format(b, offsetSeconds: 0))"
+                + " (from \(clock.source.rawValue.replacingOccurrences(of: "_", with: " ")))\n"
+        } else {
+            text += "Wall clock: unknown (no RTCP time, producer reference time, KLV time stamp or creation_time)\n"
+        }
+        let good = reader.telemetry.filter { $0.problem == nil }
+        let bad = reader.telemetry.count - good.count
+        if reader.telemetry.isEmpty {
+            text += "Telemetry:  none\n"
+        } else {
+            let bySource = Dictionary(grouping: good, by: \.source).map { "\($0.value.count) \($0.key.rawValue)" }.sorted()
+            text += "Telemetry:  \(bySource.joined(separator: ", "))\(bad > 0 ? "; \(bad) sample(s) not trusted" : "")\n"
+            if let first = good.first(where: { $0.lat != nil }), let last = good.last(where: { $0.lat != nil }) {
+                text += "  first position \(first.lat!), \(first.lon!)"
+                if let t = first.time { text += " at \(RFC3339.format(t, offsetSeconds: 0))" }
+                text += "\n  last position  \(last.lat!), \(last.lon!)"
+                if let t = last.time { text += " at \(RFC3339.format(t, offsetSeconds: 0))" }
+                text += "\n"
+            }
+            for problem in reader.telemetry.compactMap(\.problem).prefix(5) { text += "  not trusted: \(problem)\n" }
+        }
+        out.text(text)
+    }
+
+    private static func seconds(_ s: Double) -> String { String(format: "%.3f s", s) }
+    private static func rate(_ r: Rational) -> String {
+        r.den == 1 ? "\(r.num)" : String(format: "%.3f", r.value)
+    }
+}
+
+/// Standard output, written in large blocks.
+final class OutputBuffer {
+    private var buffer: [UInt8] = []
+
+    init() { buffer.reserveCapacity(1 << 17) }
+
+    func line(_ json: inout JSONBytes) {
+        buffer.append(contentsOf: json.bytes)
+        buffer.append(0x0A)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    func text(_ s: String) {
+        buffer.append(contentsOf: s.utf8)
+        flush()
+    }
+
+    func flush() {
+        guard !buffer.isEmpty else { return }
+        FileHandle.standardOutput.write(Data(buffer))
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// A JSON object built as bytes, keys in the order written, unknown values
+/// as `null` (the probe output's hot path: one per packet).
+struct JSONBytes {
+    private(set) var bytes: [UInt8] = []
+    private var needsComma = false
+
+    init() { bytes.reserveCapacity(512) }
+
+    /// Starts a new record.
+    mutating func begin() {
+        bytes.removeAll(keepingCapacity: true)
+        beginNested()
+    }
+
+    /// Starts an object as the value of the key just written.
+    mutating func beginNested() {
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+    }
+
+    mutating func end() {
+        bytes.append(UInt8(ascii: "}"))
+        needsComma = true
+    }
+
+    mutating func key(_ k: StaticString) {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        needsComma = true
+        bytes.append(UInt8(ascii: "\""))
+        k.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+    }
+
+    private mutating func null() { bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C]) }
+
+    mutating func field(_ k: StaticString, _ v: String?) {
+        key(k)
+        guard let v else { return null() }
+        quote(Array(v.utf8))
+    }
+
+    mutating func field(_ k: StaticString, _ v: Int?) { field(k, v.map(Int64.init)) }
+
+    mutating func field(_ k: StaticString, _ v: Int64?) {
+        key(k)
+        guard let v else { return null() }
+        integer(v)
+    }
+
+    mutating func field(_ k: StaticString, _ v: Double?) {
+        key(k)
+        guard let v, v.isFinite else { return null() }
+        bytes.append(contentsOf: String(v).utf8)
+    }
+
+    mutating func rawStringField(_ k: StaticString, _ utf8: [UInt8]) {
+        key(k)
+        quote(utf8)
+    }
+
+    /// ffprobe writes sizes and byte positions as strings.
+    mutating func intStringField(_ k: StaticString, _ v: Int64?) {
+        key(k)
+        guard let v else { return null() }
+        bytes.append(UInt8(ascii: "\""))
+        integer(v)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// ffprobe's `print_time`: `ts * time_base` with "%f", as a string.
+    mutating func timeField(_ k: StaticString, _ ts: Int64?, _ base: Rational) {
+        key(k)
+        guard let ts else { return null() }
+        bytes.append(UInt8(ascii: "\""))
+        Self.appendFixed(Double(ts) * base.value, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// ffprobe 5.1's two flag characters: K (key) and D (discard).
+    mutating func flagsField(key isKey: Bool, discard: Bool) {
+        key("flags")
+        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: isKey ? "K" : "_"), UInt8(ascii: discard ? "D" : "_"),
+                                  UInt8(ascii: "\"")])
+    }
+
+    mutating func tags(_ tags: [String: String]) {
+        key("tags")
+        bytes.append(UInt8(ascii: "{"))
+        for (i, (k, v)) in tags.sorted(by: { $0.key < $1.key }).enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            quote(Array(k.utf8))
+            bytes.append(UInt8(ascii: ":"))
+            quote(Array(v.utf8))
+        }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    private mutating func integer(_ v: Int64) {
+        if v == 0 { bytes.append(UInt8(ascii: "0")); return }
+        var m = v.magnitude
+        var digits: [UInt8] = []
+        digits.reserveCapacity(20)
+        while m > 0 { digits.append(UInt8(48 + m % 10)); m /= 10 }
+        if v < 0 { bytes.append(UInt8(ascii: "-")) }
+        bytes.append(contentsOf: digits.reversed())
+    }
+
+    private mutating func quote(_ s: [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        for c in s {
+            switch c {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), c])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [c, c])
+            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: Array("\\u00".utf8) + [hex[Int(c >> 4)], hex[Int(c & 0xF)]])
+            default: bytes.append(c)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// C's "%f" (six decimals, rounded as printf rounds the binary value).
+    static func appendFixed(_ v: Double, to out: inout [UInt8]) {
+        var buffer = [CChar](repeating: 0, count: 64)
+        let n = withVaList([v]) { vsnprintf(&buffer, buffer.count, "%f", $0) }
+        buffer.withUnsafeBufferPointer { b in
+            b.withMemoryRebound(to: UInt8.self) { out.append(contentsOf: $0.prefix(Int(max(0, min(n, 63))))) }
+        }
+    }
+
+    static func cFixed(_ v: Double) -> String {
+        var out: [UInt8] = []
+        appendFixed(v, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+}
