@@ -49,6 +49,11 @@ static inline void cffmpeg_take_last_error_line(char *buffer, size_t size) {
     cffmpeg_last_error_line()[0] = 0;
 }
 
+/// `value` as C's "%f" writes it (ffprobe's times), into `buffer`; the length.
+static inline int cffmpeg_format_fixed(double value, char *buffer, size_t size) {
+    return snprintf(buffer, size, "%f", value);
+}
+
 /// The text of an FFmpeg error code, into `buffer`.
 static inline const char *cffmpeg_error_string(int code, char *buffer, size_t size) {
     av_strerror(code, buffer, size);

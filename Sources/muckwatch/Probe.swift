@@ -47,13 +47,13 @@ struct Probe: ParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
-        let out = OutputBuffer()
+        var out = JSONLinesWriter()
+        defer { out.flush() }
         if json {
-            try writeJSON(reader, out)
+            try writeJSON(reader, &out)
         } else {
-            try writeSummary(reader, out)
+            try writeSummary(reader, &out)
         }
-        out.flush()
     }
 
     private func utcOffsetSeconds() throws -> Int {
@@ -74,9 +74,8 @@ struct Probe: ParsableCommand {
 
     // MARK: JSON Lines
 
-    private func writeJSON(_ reader: MediaReader, _ out: OutputBuffer) throws {
+    private func writeJSON(_ reader: MediaReader, _ line: inout JSONLinesWriter) throws {
         let f = reader.format
-        var line = JSONBytes()
         line.begin()
         line.field("kind", "format")
         line.field("filename", input)
@@ -93,12 +92,11 @@ struct Probe: ParsableCommand {
             line.beginNested()
             line.field("source", clock.source.rawValue)
             line.field("time_at_start", RFC3339.format(clock.wallTime(atMediaSeconds: f.startTime ?? 0), offsetSeconds: 0))
-            line.end()
+            line.endNested()
         } else {
             line.field("wall_clock", nil as String?)
         }
         line.end()
-        out.line(&line)
 
         for s in reader.streams {
             line.begin()
@@ -116,14 +114,13 @@ struct Probe: ParsableCommand {
             line.field("duration", s.duration.map(Self.fixed))
             line.tags(s.tags)
             line.end()
-            out.line(&line)
-        }
+            }
 
         let types = reader.streams.map { Array($0.codecType.utf8) }
         do {
             while let p = try reader.next() {
                 line.begin()
-                line.field("kind", "packet")
+                line.literalField("kind", "packet")
                 if p.streamIndex < types.count { line.rawStringField("codec_type", types[p.streamIndex]) }
                 line.field("stream_index", p.streamIndex)
                 line.field("pts", p.pts)
@@ -139,10 +136,9 @@ struct Probe: ParsableCommand {
                     line.field("wall_time", RFC3339.format(clock.wallTime(atMediaSeconds: t), offsetSeconds: 0))
                 }
                 line.end()
-                out.line(&line)
-            }
+                    }
         } catch {
-            out.flush()
+            line.flush()
             throw CLIError("\(error)")
         }
 
@@ -159,16 +155,15 @@ struct Probe: ParsableCommand {
             line.field("heading_deg", t.headingDeg)
             if let problem = t.problem { line.field("problem", problem) }
             line.end()
-            out.line(&line)
-        }
+            }
     }
 
     /// ffprobe's "%f".
-    static func fixed(_ v: Double) -> String { JSONBytes.cFixed(v) }
+    static func fixed(_ v: Double) -> String { FFprobeText.fixed(v) }
 
     // MARK: Summary
 
-    private func writeSummary(_ reader: MediaReader, _ out: OutputBuffer) throws {
+    private func writeSummary(_ reader: MediaReader, _ out: inout JSONLinesWriter) throws {
         struct Counts { var packets = 0, keys = 0, bytes = 0; var keyTimes: [Double] = []; var first: Double?, last: Double? }
         var counts = [Counts](repeating: Counts(), count: reader.streams.count)
         var firstWall: Instant?, lastWall: Instant?
@@ -250,69 +245,66 @@ struct Probe: ParsableCommand {
     }
 }
 
-/// Standard output, written in large blocks.
-final class OutputBuffer {
-    private var buffer: [UInt8] = []
-
-    init() { buffer.reserveCapacity(1 << 17) }
-
-    func line(_ json: inout JSONBytes) {
-        buffer.append(contentsOf: json.bytes)
-        buffer.append(0x0A)
-        if buffer.count >= 1 << 16 { flush() }
-    }
-
-    func text(_ s: String) {
-        buffer.append(contentsOf: s.utf8)
-        flush()
-    }
-
-    func flush() {
-        guard !buffer.isEmpty else { return }
-        FileHandle.standardOutput.write(Data(buffer))
-        buffer.removeAll(keepingCapacity: true)
-    }
-}
-
-/// A JSON object built as bytes, keys in the order written, unknown values
-/// as `null` (the probe output's hot path: one per packet).
-struct JSONBytes {
-    private(set) var bytes: [UInt8] = []
+/// JSON Lines for standard output, built as bytes and written in large
+/// blocks: keys in the order written, unknown values as `null`. The probe
+/// output's hot path (one line per packet), so nothing here allocates per
+/// value.
+struct JSONLinesWriter {
+    private var bytes: [UInt8] = []
     private var needsComma = false
 
-    init() { bytes.reserveCapacity(512) }
+    init() { bytes.reserveCapacity(1 << 17) }
 
-    /// Starts a new record.
+    private mutating func byte(_ c: UInt8) { bytes.append(c) }
+    private mutating func ascii(_ s: StaticString) { s.withUTF8Buffer { bytes.append(contentsOf: $0) } }
+
+    /// Starts a record.
     mutating func begin() {
-        bytes.removeAll(keepingCapacity: true)
-        beginNested()
-    }
-
-    /// Starts an object as the value of the key just written.
-    mutating func beginNested() {
-        bytes.append(UInt8(ascii: "{"))
+        byte(UInt8(ascii: "{"))
         needsComma = false
     }
 
-    mutating func end() {
-        bytes.append(UInt8(ascii: "}"))
+    /// Starts an object as the value of the key just written.
+    mutating func beginNested() { begin() }
+
+    mutating func endNested() {
+        byte(UInt8(ascii: "}"))
         needsComma = true
+    }
+
+    /// Ends a record: a line of its own.
+    mutating func end() {
+        byte(UInt8(ascii: "}"))
+        byte(0x0A)
+        if bytes.count >= 1 << 16 { flush() }
+    }
+
+    mutating func text(_ s: String) {
+        bytes.append(contentsOf: s.utf8)
+        flush()
+    }
+
+    mutating func flush() {
+        guard !bytes.isEmpty else { return }
+        FileHandle.standardOutput.write(Data(bytes))
+        bytes.removeAll(keepingCapacity: true)
     }
 
     mutating func key(_ k: StaticString) {
-        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        if needsComma { byte(UInt8(ascii: ",")) }
         needsComma = true
-        bytes.append(UInt8(ascii: "\""))
-        k.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        byte(UInt8(ascii: "\""))
+        ascii(k)
+        byte(UInt8(ascii: "\""))
+        byte(UInt8(ascii: ":"))
     }
 
-    private mutating func null() { bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C]) }
+    private mutating func null() { ascii("null") }
 
     mutating func field(_ k: StaticString, _ v: String?) {
         key(k)
-        guard let v else { return null() }
-        quote(Array(v.utf8))
+        guard var v else { return null() }
+        v.withUTF8 { quote($0) }
     }
 
     mutating func field(_ k: StaticString, _ v: Int?) { field(k, v.map(Int64.init)) }
@@ -329,88 +321,91 @@ struct JSONBytes {
         bytes.append(contentsOf: String(v).utf8)
     }
 
+    /// A string known to need no escaping.
+    mutating func literalField(_ k: StaticString, _ v: StaticString) {
+        key(k)
+        byte(UInt8(ascii: "\""))
+        ascii(v)
+        byte(UInt8(ascii: "\""))
+    }
+
     mutating func rawStringField(_ k: StaticString, _ utf8: [UInt8]) {
         key(k)
-        quote(utf8)
+        utf8.withUnsafeBufferPointer { quote($0) }
     }
 
     /// ffprobe writes sizes and byte positions as strings.
     mutating func intStringField(_ k: StaticString, _ v: Int64?) {
         key(k)
         guard let v else { return null() }
-        bytes.append(UInt8(ascii: "\""))
+        byte(UInt8(ascii: "\""))
         integer(v)
-        bytes.append(UInt8(ascii: "\""))
+        byte(UInt8(ascii: "\""))
     }
 
     /// ffprobe's `print_time`: `ts * time_base` with "%f", as a string.
     mutating func timeField(_ k: StaticString, _ ts: Int64?, _ base: Rational) {
         key(k)
         guard let ts else { return null() }
-        bytes.append(UInt8(ascii: "\""))
-        Self.appendFixed(Double(ts) * base.value, to: &bytes)
-        bytes.append(UInt8(ascii: "\""))
+        byte(UInt8(ascii: "\""))
+        fixed(Double(ts) * base.value)
+        byte(UInt8(ascii: "\""))
     }
 
     /// ffprobe 5.1's two flag characters: K (key) and D (discard).
     mutating func flagsField(key isKey: Bool, discard: Bool) {
         key("flags")
-        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: isKey ? "K" : "_"), UInt8(ascii: discard ? "D" : "_"),
-                                  UInt8(ascii: "\"")])
+        byte(UInt8(ascii: "\""))
+        byte(UInt8(ascii: isKey ? "K" : "_"))
+        byte(UInt8(ascii: discard ? "D" : "_"))
+        byte(UInt8(ascii: "\""))
     }
 
     mutating func tags(_ tags: [String: String]) {
         key("tags")
-        bytes.append(UInt8(ascii: "{"))
+        byte(UInt8(ascii: "{"))
         for (i, (k, v)) in tags.sorted(by: { $0.key < $1.key }).enumerated() {
-            if i > 0 { bytes.append(UInt8(ascii: ",")) }
-            quote(Array(k.utf8))
-            bytes.append(UInt8(ascii: ":"))
-            quote(Array(v.utf8))
+            if i > 0 { byte(UInt8(ascii: ",")) }
+            var k = k, v = v
+            k.withUTF8 { quote($0) }
+            byte(UInt8(ascii: ":"))
+            v.withUTF8 { quote($0) }
         }
-        bytes.append(UInt8(ascii: "}"))
+        byte(UInt8(ascii: "}"))
     }
 
     private mutating func integer(_ v: Int64) {
-        if v == 0 { bytes.append(UInt8(ascii: "0")); return }
+        if v < 0 { byte(UInt8(ascii: "-")) }
         var m = v.magnitude
-        var digits: [UInt8] = []
-        digits.reserveCapacity(20)
-        while m > 0 { digits.append(UInt8(48 + m % 10)); m /= 10 }
-        if v < 0 { bytes.append(UInt8(ascii: "-")) }
-        bytes.append(contentsOf: digits.reversed())
+        let start = bytes.count
+        repeat {
+            byte(UInt8(48 + m % 10))
+            m /= 10
+        } while m > 0
+        bytes[start...].reverse()
     }
 
-    private mutating func quote(_ s: [UInt8]) {
-        bytes.append(UInt8(ascii: "\""))
+    private mutating func fixed(_ v: Double) { FFprobeText.appendFixed(v, to: &bytes) }
+
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    private mutating func quote(_ s: UnsafeBufferPointer<UInt8>) {
+        byte(UInt8(ascii: "\""))
         for c in s {
             switch c {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), c])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [c, c])
-            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                byte(UInt8(ascii: "\\"))
+                byte(c)
+            case 0x0A: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "n"))
+            case 0x0D: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "r"))
+            case 0x09: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "t"))
             case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: Array("\\u00".utf8) + [hex[Int(c >> 4)], hex[Int(c & 0xF)]])
-            default: bytes.append(c)
+                ascii("\\u00")
+                byte(Self.hex[Int(c >> 4)])
+                byte(Self.hex[Int(c & 0xF)])
+            default: byte(c)
             }
         }
-        bytes.append(UInt8(ascii: "\""))
-    }
-
-    /// C's "%f" (six decimals, rounded as printf rounds the binary value).
-    static func appendFixed(_ v: Double, to out: inout [UInt8]) {
-        var buffer = [CChar](repeating: 0, count: 64)
-        let n = withVaList([v]) { vsnprintf(&buffer, buffer.count, "%f", $0) }
-        buffer.withUnsafeBufferPointer { b in
-            b.withMemoryRebound(to: UInt8.self) { out.append(contentsOf: $0.prefix(Int(max(0, min(n, 63))))) }
-        }
-    }
-
-    static func cFixed(_ v: Double) -> String {
-        var out: [UInt8] = []
-        appendFixed(v, to: &out)
-        return String(decoding: out, as: UTF8.self)
+        byte(UInt8(ascii: "\""))
     }
 }

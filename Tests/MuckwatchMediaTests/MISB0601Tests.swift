@@ -504,22 +504,10 @@ final class MISB0601Tests: XCTestCase {
 
     // MARK: Fuzz
 
-    /// SplitMix64, so a failure can be replayed.
-    struct SeededRandom: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     func testRandomGarbageNeverTraps() throws {
         let stream = try MediaFixtures.data("klv/osh_sample-stream.klv")
         let real = Array(stream[0..<2000])
-        var rng = SeededRandom(state: 0x0601)
+        var rng = SplitMix64(seed: 0x0601)
         for round in 0..<4000 {
             var buf: [UInt8]
             switch round % 4 {
