@@ -10,7 +10,7 @@ build: deps
 	swift build
 
 release: deps
-	swift build -c release
+	swift build -c release --static-swift-stdlib
 
 test: deps
 	swift build --build-tests
