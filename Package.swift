@@ -53,7 +53,7 @@ let package = Package(
         .target(
             name: "MuckwatchStore",
             dependencies: [
-                "MuckwatchCore",
+                "MuckwatchCore", "MuckwatchMedia",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "MuckwatchDaemon",
             dependencies: [
-                "MuckwatchCore", "MuckwatchConfig", "MuckwatchStore", "MuckwatchIngest",
+                "MuckwatchCore", "MuckwatchConfig", "MuckwatchStore", "MuckwatchIngest", "MuckwatchMedia",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

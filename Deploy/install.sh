@@ -55,6 +55,7 @@ GROUP=muckwatch
 # Paths as the running system sees them (written into config files).
 PW_FILE_LIVE=/etc/muckwatch/broker-password
 DB_LIVE=/var/lib/muckwatch/muckwatch.db
+MEDIA_LIVE=/var/lib/muckwatch/media
 ALERTS_LIVE=/var/log/muckwatch/alerts.jsonl
 
 say() { printf 'install: %s\n' "$*"; }
@@ -193,11 +194,12 @@ else
   run sed -i \
     -e "/^store:/,/^[^ #]/ s|^\([[:space:]]*path:\).*|\1 $DB_LIVE    # set by install.sh|" \
     -e "/^alerts:/,/^[^ #]/ s|^\([[:space:]]*log:\).*|\1 $ALERTS_LIVE    # set by install.sh; rotated by /etc/logrotate.d/muckwatch|" \
+    -e "/^media:/,/^[^ #]/ s|^\([[:space:]]*roots:\).*|\1 [$MEDIA_LIVE]    # set by install.sh|" \
     -e "/^broker:/,/^[^ #]/ s|^\([[:space:]]*\)# *username:.*|\1username: $BROKER_USER    # set by install.sh|" \
     -e "/^broker:/,/^[^ #]/ s|^\([[:space:]]*\)# *password_file:.*|\1password_file: $PW_FILE_LIVE    # set by install.sh|" \
     "$CONFIG"
   if [[ $DRY != yes ]]; then
-    for want in "path: $DB_LIVE" "log: $ALERTS_LIVE" "username: $BROKER_USER" "password_file: $PW_FILE_LIVE"; do
+    for want in "path: $DB_LIVE" "log: $ALERTS_LIVE" "roots: [$MEDIA_LIVE]" "username: $BROKER_USER" "password_file: $PW_FILE_LIVE"; do
       grep -q "^[[:space:]]*$want" "$CONFIG" \
         || say "warning: could not set '$want' in $CONFIG: the example's layout changed; edit it by hand"
     done

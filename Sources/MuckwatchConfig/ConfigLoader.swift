@@ -33,7 +33,7 @@ extension MuckwatchConfiguration {
     }
 
     private mutating func read(_ top: Section) throws(ConfigError) {
-        try top.allow(["broker", "topics", "store", "alerts", "timezone", "cases", "rules", "registry"])
+        try top.allow(["broker", "topics", "store", "alerts", "timezone", "cases", "rules", "registry", "media"])
 
         if let b = try top.section("broker") {
             try b.allow(["url", "client_id", "keepalive_s", "reconnect_min_s", "reconnect_max_s",
@@ -86,6 +86,25 @@ extension MuckwatchConfiguration {
                 routes.append((kind, filter))
             }
             topics = routes
+        }
+
+        if let m = try top.section("media") {
+            try m.allow(["roots", "protocols", "workers", "queue", "open_timeout_s", "read_timeout_s"])
+            if let roots = try m.strings("roots") {
+                guard !roots.isEmpty else { throw m.error("roots", "must name at least one folder") }
+                media.roots = roots
+            }
+            if let protocols = try m.strings("protocols") {
+                let allowed: Set<String> = ["file", "rtsp", "rtmp", "rtmps", "srt", "http", "https", "tcp", "udp", "tls", "rtp"]
+                for p in protocols where !allowed.contains(p.lowercased()) {
+                    throw m.error("protocols", "lists '\(p)'; allowed are \(allowed.sorted().joined(separator: ", "))")
+                }
+                media.protocols = protocols.map { $0.lowercased() }
+            }
+            media.workers = try m.int("workers", in: 1...32) ?? media.workers
+            media.queue = try m.int("queue", in: 1...10_000) ?? media.queue
+            media.openTimeoutS = try m.double("open_timeout_s", in: 0.1...600) ?? media.openTimeoutS
+            media.readTimeoutS = try m.double("read_timeout_s", in: 0.1...600) ?? media.readTimeoutS
         }
 
         if let s = try top.section("store") {
@@ -253,6 +272,18 @@ private struct Section {
     func section(_ key: String) throws(ConfigError) -> Section? {
         guard let n = node(key), n.null == nil else { return nil }
         return try Section(n, path: full(key), file: file)
+    }
+
+    /// A list of text values (`roots: [/a, /b]`).
+    func strings(_ key: String) throws(ConfigError) -> [String]? {
+        guard let n = node(key), n.null == nil else { return nil }
+        guard let seq = n.sequence else { throw error(key, "should be a list") }
+        var out: [String] = []
+        for item in seq {
+            guard let text = item.scalar?.string else { throw error(key, "should be a list of text values") }
+            out.append(text)
+        }
+        return out
     }
 
     func list(_ key: String) throws(ConfigError) -> [Section]? {

@@ -38,6 +38,22 @@ public struct BrokerSettings: Sendable, Equatable {
     public var url: String { "\(useTLS ? "mqtts" : "mqtt")://\(host):\(port)" }
 }
 
+/// Which videos the daemon opens, and with how much effort.
+public struct MediaSettings: Sendable, Equatable {
+    /// Local files must lie (after symlinks) in one of these folders.
+    public var roots = ["./var/media"]
+    /// libavformat protocols allowed besides local files: rtsp, rtmp, srt, http(s), ...
+    public var protocols = ["file"]
+    /// Videos demuxed at once, on threads of their own.
+    public var workers = 2
+    /// Videos taken from the store at a time for the workers.
+    public var queue = 64
+    public var openTimeoutS = 15.0
+    public var readTimeoutS = 10.0
+
+    public init() {}
+}
+
 /// Everything the daemon and the CLI read from the config file.
 public struct MuckwatchConfiguration: Sendable {
     public var broker = BrokerSettings()
@@ -47,6 +63,7 @@ public struct MuckwatchConfiguration: Sendable {
     public var alertLogPath = "./var/alerts.jsonl"
     public var timezone = "Asia/Shanghai"
     public var pipeline = PipelineSettings()
+    public var media = MediaSettings()
     /// The file it was read from, if any.
     public var source: String?
 

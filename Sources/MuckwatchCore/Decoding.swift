@@ -73,6 +73,8 @@ public struct PayloadDecoder {
                                                                   topicDevice: topicDevice))
             case .droneTelemetry:
                 return .drone(try DronePayload(fields).validated(topicDevice: topicDevice))
+            case .videoSegment:
+                return .segment(try SegmentPayload(fields).validated(topicDevice: topicDevice))
             }
         }
     }
@@ -342,5 +344,22 @@ struct DronePayload {
         return DroneTelemetry(
             drone: try deviceID(drone, topicDevice, field: "drone"),
             ts: ts, lat: lat, lon: lon, altM: alt_m, headingDeg: heading_deg)
+    }
+}
+
+struct SegmentPayload {
+    var source: String?
+    var url: String
+    var start: Instant
+
+    init(_ f: PayloadFields) throws(DecodeFailure) {
+        source = try f.string("source")
+        url = try f.requiredString("url")
+        start = try f.time("start")
+    }
+
+    func validated(topicDevice: String?) throws(DecodeFailure) -> VideoSegment {
+        guard !url.isEmpty else { throw DecodeFailure(.missingField, "required field 'url' is empty") }
+        return VideoSegment(source: try deviceID(source, topicDevice, field: "source"), url: url, start: start)
     }
 }

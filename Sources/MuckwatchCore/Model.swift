@@ -108,6 +108,24 @@ public struct DroneTelemetry: Sendable, Equatable {
     public var lon: Double
     public var altM: Double?
     public var headingDeg: Double?
+
+    public init(drone: String, ts: Instant, lat: Double, lon: Double, altM: Double?, headingDeg: Double?) {
+        self.drone = drone
+        self.ts = ts
+        self.lat = lat
+        self.lon = lon
+        self.altM = altM
+        self.headingDeg = headingDeg
+    }
+}
+
+/// A recorded segment or a stream announced for demuxing (§4.5).
+public struct VideoSegment: Sendable, Equatable {
+    /// The camera or drone that recorded it.
+    public var source: String
+    public var url: String
+    /// When its first frame was taken: the wall clock of last resort.
+    public var start: Instant
 }
 
 /// A decoded message.
@@ -116,6 +134,7 @@ public enum Record: Sendable, Equatable {
     case fume(FumeReading)
     case event(SiteEvent)
     case drone(DroneTelemetry)
+    case segment(VideoSegment)
 
     public var ts: Instant {
         switch self {
@@ -123,6 +142,7 @@ public enum Record: Sendable, Equatable {
         case .fume(let r): r.ts
         case .event(let r): r.ts
         case .drone(let r): r.ts
+        case .segment(let r): r.start
         }
     }
 
@@ -133,6 +153,7 @@ public enum Record: Sendable, Equatable {
         case .fume: "fume"
         case .event(let e): e.sourceKind == .camera ? "camera_event" : "drone_event"
         case .drone: "drone"
+        case .segment: "video_segment"
         }
     }
 }

@@ -62,6 +62,8 @@ func evidence(of decoded: DecodedMessage) -> EvidenceRef {
                            inboxId: m.id, clipURL: e.clipURL, frameOffsetS: e.clipOffsetS)
     case .drone(let d):
         return EvidenceRef(kind: "drone_telemetry", source: d.drone, ts: d.ts, sha256: m.sha256, inboxId: m.id)
+    case .segment(let v):
+        return EvidenceRef(kind: "video_segment", source: v.source, ts: v.start, sha256: m.sha256, inboxId: m.id, clipURL: v.url)
     }
 }
 

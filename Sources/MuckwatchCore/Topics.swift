@@ -5,6 +5,7 @@ public enum PayloadKind: String, Sendable, CaseIterable {
     case cameraEvent = "camera_event"
     case droneTelemetry = "drone_telemetry"
     case droneEvent = "drone_event"
+    case videoSegment = "video_segment"
 }
 
 /// An MQTT topic filter (`+` one level, `#` the rest).
@@ -92,6 +93,7 @@ public struct TopicRoutes: Sendable {
         (TopicFilter("muckwatch/v1/camera/+/event"), .cameraEvent),
         (TopicFilter("muckwatch/v1/drone/+/telemetry"), .droneTelemetry),
         (TopicFilter("muckwatch/v1/drone/+/event"), .droneEvent),
+        (TopicFilter("muckwatch/v1/video/+/segment"), .videoSegment),
     ])
 
     /// The payload kind and the default device id (the first `+` level).

@@ -36,9 +36,13 @@ public struct Daemon: Sendable {
         let pipeline = PipelineService(worker: worker, wake: wake, heartbeat: heartbeat, logger: logger)
         let watchdog = WatchdogService(systemd: systemd, heartbeat: heartbeat, logger: logger)
         let reopen = ReopenOnHangupService(worker: worker)
+        let video = VideoService(workers: VideoWorkers(
+            store: store, media: config.media,
+            srtUTCOffsetSeconds: MuckwatchConfiguration.utcOffset(config.timezone) ?? 8 * 3600, logger: logger))
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: pipeline),
+                .init(service: video),
                 .init(service: ingest),
                 .init(service: watchdog),
                 .init(service: reopen),

@@ -133,6 +133,18 @@ public struct DemuxerOptions: Sendable {
 
     public init() {}
 
+    /// Allows a protocol and the transports libavformat opens under it
+    /// (RTSP runs over RTP/UDP/TCP, HTTPS over TLS/TCP, ...).
+    public mutating func allow(_ scheme: String) {
+        let transports: [String: [String]] = [
+            "rtsp": ["rtp", "udp", "tcp"], "rtmp": ["tcp"], "rtmps": ["tls", "tcp"], "http": ["tcp"],
+            "https": ["tls", "tcp"], "srt": ["udp"],
+        ]
+        for p in [scheme.lowercased()] + (transports[scheme.lowercased()] ?? []) where !protocols.contains(p) {
+            protocols.append(p)
+        }
+    }
+
     public static let defaultFormats = ["mov", "mp4", "matroska", "webm", "mpegts", "flv", "avi", "h264", "hevc",
                                         "mpeg", "srt", "rtsp", "rtp", "sdp"]
 }
@@ -144,18 +156,22 @@ public final class DemuxInterrupt: Sendable {
     private let cancelled = Atomic<Bool>(false)
     /// Monotonic nanoseconds; 0 means no deadline.
     private let deadline = Atomic<UInt64>(0)
+    /// Cancelling it cancels this one too (one per demuxer, since each has
+    /// its own deadline, all cancelled at shutdown).
+    private let parent: DemuxInterrupt?
 
-    public init() {}
+    public init(cancelledWith parent: DemuxInterrupt?) { self.parent = parent }
+    public convenience init() { self.init(cancelledWith: nil) }
 
     public func cancel() { cancelled.store(true, ordering: .relaxed) }
-    public var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
+    public var isCancelled: Bool { cancelled.load(ordering: .relaxed) || parent?.isCancelled == true }
 
     func setDeadline(after seconds: Double) {
         deadline.store(DispatchTime.now().uptimeNanoseconds + UInt64(max(0, seconds) * 1e9), ordering: .relaxed)
     }
 
     var shouldAbort: Bool {
-        if cancelled.load(ordering: .relaxed) { return true }
+        if isCancelled { return true }
         let d = deadline.load(ordering: .relaxed)
         return d != 0 && DispatchTime.now().uptimeNanoseconds > d
     }

@@ -106,6 +106,9 @@ extension Store {
                 INSERT OR IGNORE INTO drone_telemetry (inbox_id, drone, ts, lat, lon, alt_m, heading_deg)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [id, r.drone, r.ts.millis, r.lat, r.lon, r.altM, r.headingDeg])
+        case .segment(let v):
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO video_segments (inbox_id, source, url, start) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [id, v.source, v.url, v.start.millis])
         }
     }
 

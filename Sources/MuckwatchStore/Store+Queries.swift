@@ -12,9 +12,11 @@ public struct StoreStats: Sendable, Codable, Equatable {
     public var cases: [String: Int]
     /// Inbox messages not yet through the pipeline.
     public var pending: Int
+    /// Videos demuxed, by outcome (`ok`, `unreadable`).
+    public var videos: [String: Int]
 
     enum CodingKeys: String, CodingKey {
-        case messages, duplicates, records, deadLetters = "dead_letters", alerts, cases, pending
+        case messages, duplicates, records, deadLetters = "dead_letters", alerts, cases, pending, videos
     }
 }
 
@@ -36,10 +38,32 @@ public struct CaseRecord: Sendable, Codable, Equatable {
         public var clipURL: String?
         public var frameOffsetS: Double?
         public var chainHash: String
+        /// What demuxing the clip found, once it has been (see `video_analyses`).
+        public var video: Video?
 
         enum CodingKeys: String, CodingKey {
             case kind, source, ts, sha256, inboxId = "inbox_id", clipURL = "clip_url"
-            case frameOffsetS = "frame_offset_s", chainHash = "chain_hash"
+            case frameOffsetS = "frame_offset_s", chainHash = "chain_hash", video
+        }
+    }
+
+    /// The frame at the event's time and where a clip must be cut.
+    public struct Video: Sendable, Codable, Equatable {
+        public var status: String
+        public var reason: String?
+        public var fileSHA256: String?
+        public var clockSource: String?
+        public var framePts: Int64?
+        public var frameTimeS: Double?
+        public var frameWallTime: String?
+        public var keyframePts: Int64?
+        public var keyframeTimeS: Double?
+        public var keyframeWallTime: String?
+
+        enum CodingKeys: String, CodingKey {
+            case status, reason, fileSHA256 = "file_sha256", clockSource = "clock_source", framePts = "frame_pts"
+            case frameTimeS = "frame_time_s", frameWallTime = "frame_wall_time", keyframePts = "keyframe_pts"
+            case keyframeTimeS = "keyframe_time_s", keyframeWallTime = "keyframe_wall_time"
         }
     }
 
@@ -90,7 +114,8 @@ extension Store {
                 SELECT CASE source_kind WHEN 'camera' THEN 'camera_event' ELSE 'drone_event' END, COUNT(*)
                 FROM site_events GROUP BY source_kind
                 """)
-            for (kind, table) in [("truck", "truck_telemetry"), ("fume", "fume_readings"), ("drone", "drone_telemetry")] {
+            for (kind, table) in [("truck", "truck_telemetry"), ("fume", "fume_readings"), ("drone", "drone_telemetry"),
+                                  ("video_segment", "video_segments"), ("video_track_point", "video_telemetry")] {
                 let n = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
                 if n > 0 { records[kind] = n }
             }
@@ -103,7 +128,8 @@ extension Store {
                 deadLetters: try counts("SELECT reason, COUNT(*) FROM dead_letters GROUP BY reason"),
                 alerts: try counts("SELECT rule, COUNT(*) FROM alerts GROUP BY rule"),
                 cases: try counts("SELECT status, COUNT(*) FROM cases GROUP BY status"),
-                pending: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox WHERE id > ?", arguments: [last]) ?? 0)
+                pending: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox WHERE id > ?", arguments: [last]) ?? 0,
+                videos: try counts("SELECT status, COUNT(*) FROM video_analyses GROUP BY status"))
         }
     }
 
@@ -127,11 +153,23 @@ extension Store {
                 """, arguments: [id]) else { return nil }
             var record = Self.caseRecord(row, utcOffsetSeconds)
             let time = { (ms: Int64) in RFC3339.format(Instant(millis: ms), offsetSeconds: utcOffsetSeconds) }
-            record.evidence = try Row.fetchAll(db, sql: "SELECT * FROM evidence WHERE case_id = ? ORDER BY id", arguments: [id])
+            record.evidence = try Row.fetchAll(db, sql: """
+                SELECT e.*, v.status AS v_status, v.reason AS v_reason, v.file_sha256 AS v_sha, v.clock_source AS v_clock,
+                  v.frame_pts AS v_fpts, v.frame_s AS v_fs, v.frame_wall AS v_fwall,
+                  v.keyframe_pts AS v_kpts, v.keyframe_s AS v_ks, v.keyframe_wall AS v_kwall
+                FROM evidence e LEFT JOIN video_analyses v ON v.inbox_id = e.inbox_id
+                WHERE e.case_id = ? ORDER BY e.id
+                """, arguments: [id])
                 .map { e in
-                    CaseRecord.Evidence(kind: e["kind"], source: e["source"], ts: time(e["ts"]), sha256: e["sha256"],
-                                        inboxId: e["inbox_id"], clipURL: e["clip_url"], frameOffsetS: e["frame_offset_s"],
-                                        chainHash: e["chain_hash"])
+                    let video: CaseRecord.Video? = (e["v_status"] as String?).map { status in
+                        CaseRecord.Video(status: status, reason: e["v_reason"], fileSHA256: e["v_sha"], clockSource: e["v_clock"],
+                                         framePts: e["v_fpts"], frameTimeS: e["v_fs"], frameWallTime: (e["v_fwall"] as Int64?).map(time),
+                                         keyframePts: e["v_kpts"], keyframeTimeS: e["v_ks"],
+                                         keyframeWallTime: (e["v_kwall"] as Int64?).map(time))
+                    }
+                    return CaseRecord.Evidence(kind: e["kind"], source: e["source"], ts: time(e["ts"]), sha256: e["sha256"],
+                                               inboxId: e["inbox_id"], clipURL: e["clip_url"], frameOffsetS: e["frame_offset_s"],
+                                               chainHash: e["chain_hash"], video: video)
                 }
             record.history = try Row.fetchAll(db, sql: "SELECT * FROM case_status_history WHERE case_id = ? ORDER BY id",
                                               arguments: [id])

@@ -132,6 +132,39 @@ extension Store {
             // loaded from it.
             try db.execute(sql: "DROP INDEX inbox_dedupe")
         }
+        m.registerMigration("v4: video") { db in
+            try db.execute(sql: """
+                -- §4.5 announcements: a recorded segment or stream to demux.
+                CREATE TABLE video_segments (
+                  inbox_id INTEGER PRIMARY KEY REFERENCES inbox(id),
+                  source TEXT NOT NULL, url TEXT NOT NULL, start INTEGER NOT NULL
+                );
+                -- What demuxing a clip (of a camera/drone event) or a segment
+                -- found, one row per message; a row never changes once written.
+                CREATE TABLE video_analyses (
+                  inbox_id INTEGER PRIMARY KEY REFERENCES inbox(id),
+                  url TEXT NOT NULL,
+                  status TEXT NOT NULL,            -- 'ok' | 'unreadable'
+                  reason TEXT,                     -- why unreadable, or why no frame could be placed
+                  file_sha256 TEXT,
+                  format_name TEXT, duration_s REAL, clock_source TEXT,
+                  target_s REAL,
+                  frame_pts INTEGER, frame_s REAL, frame_wall INTEGER,
+                  keyframe_pts INTEGER, keyframe_s REAL, keyframe_wall INTEGER,
+                  track_points INTEGER NOT NULL DEFAULT 0,
+                  untrusted_samples INTEGER NOT NULL DEFAULT 0
+                );
+                -- Drone positions from the telemetry inside segments (KLV, SRT):
+                -- with drone_telemetry, the drone's track.
+                CREATE TABLE video_telemetry (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  segment_inbox_id INTEGER NOT NULL REFERENCES inbox(id),
+                  drone TEXT NOT NULL, ts INTEGER NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,
+                  alt_m REAL, heading_deg REAL
+                );
+                CREATE INDEX video_telemetry_drone_ts ON video_telemetry (drone, ts);
+                """)
+        }
         return m
     }
 

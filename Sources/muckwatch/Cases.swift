@@ -78,6 +78,27 @@ struct Cases: ParsableCommand {
                     [e.ts, e.kind, e.source, e.sha256,
                      e.clipURL.map { url in url + (e.frameOffsetS.map { " @ \($0) s" } ?? "") } ?? "-"]
                 }))
+            let videos = (c.evidence ?? []).compactMap { e in e.video.map { (e, $0) } }
+            if !videos.isEmpty {
+                lines.append("")
+                lines.append("Video frames:")
+                for (e, v) in videos {
+                    lines.append("  \(e.clipURL ?? "?") (\(e.source) at \(e.ts))")
+                    guard v.status == "ok" else {
+                        lines.append("    unreadable: \(v.reason ?? "no reason recorded")")
+                        continue
+                    }
+                    if let sha = v.fileSHA256 { lines.append("    file SHA-256 \(sha)") }
+                    if let pts = v.framePts, let t = v.frameTimeS {
+                        lines.append("    frame at the event: pts \(pts) (\(t) s)\(v.frameWallTime.map { ", \($0)" } ?? "")")
+                    }
+                    if let pts = v.keyframePts, let t = v.keyframeTimeS {
+                        lines.append("    cut from keyframe:  pts \(pts) (\(t) s)\(v.keyframeWallTime.map { ", \($0)" } ?? "")")
+                    }
+                    if let clock = v.clockSource { lines.append("    wall clock from \(clock.replacingOccurrences(of: "_", with: " "))") }
+                    if let note = v.reason { lines.append("    \(note)") }
+                }
+            }
             lines.append("")
             lines.append("History:")
             for h in c.history ?? [] {

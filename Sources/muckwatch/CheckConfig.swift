@@ -26,6 +26,7 @@ struct CheckConfig: ParsableCommand {
               timezone: \(c.timezone)
               rules:    uncovered_load ≥ \(p.uncoveredLoad.minSpeedKmh) km/h for ≥ \(p.uncoveredLoad.minDurationS) s or events ≥ \(p.uncoveredLoad.minConfidence); spill events ≥ \(p.spillMinConfidence)
               registry: \(p.registry.trucks.count) truck(s)
+              media:    roots \(c.media.roots.joined(separator: ", ")); protocols \(c.media.protocols.joined(separator: ", ")); \(c.media.workers) worker(s)
             """)
     }
 }

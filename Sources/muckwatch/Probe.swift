@@ -24,7 +24,7 @@ struct Probe: ParsableCommand {
     @Flag(help: "JSON Lines instead of the summary.")
     var json = false
 
-    @Option(name: .customLong("allow-protocol"), help: "Also allow this libavformat protocol (rtsp, rtmp, srt, http, https, tcp, udp, ...); repeatable.")
+    @Option(name: .customLong("allow-protocol"), help: "Also allow this protocol (rtsp, rtmp, srt, http, https, ...) and the transports under it; repeatable.")
     var allowProtocols: [String] = []
 
     @Option(help: "UTC offset of DJI SRT date lines, which have none (default: the config's time zone, else +08:00).")
@@ -38,7 +38,7 @@ struct Probe: ParsableCommand {
 
     func run() throws {
         var options = DemuxerOptions()
-        options.protocols += allowProtocols.map { $0.lowercased() }
+        for p in allowProtocols { options.allow(p) }
         options.openTimeoutS = timeout
         let offset = try utcOffsetSeconds()
         let reader: MediaReader

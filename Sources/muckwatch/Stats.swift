@@ -26,6 +26,7 @@ struct Stats: ParsableCommand {
             Dead letters: \(map(s.deadLetters))
             Alerts:       \(map(s.alerts))
             Cases:        \(map(s.cases))
+            Videos:       \(map(s.videos))
             """)
     }
 }

@@ -266,6 +266,36 @@ final class ConfigTests: XCTestCase {
         XCTAssertTrue(e.problem.contains("'#'"), e.problem)
     }
 
+    func testMediaSettings() throws {
+        let c = try parse("""
+            media:
+              roots: [/srv/media, /mnt/cameras]
+              protocols: [file, RTSP, https]
+              workers: 4
+              queue: 10
+              open_timeout_s: 3
+              read_timeout_s: 2.5
+            """)
+        XCTAssertEqual(c.media.roots, ["/srv/media", "/mnt/cameras"])
+        XCTAssertEqual(c.media.protocols, ["file", "rtsp", "https"])
+        XCTAssertEqual(c.media.workers, 4)
+        XCTAssertEqual(c.media.queue, 10)
+        XCTAssertEqual(c.media.openTimeoutS, 3)
+        XCTAssertEqual(c.media.readTimeoutS, 2.5)
+        XCTAssertEqual(try parse("").media, MediaSettings(), "defaults: local files under ./var/media only")
+    }
+
+    func testMediaErrorsNameTheKey() throws {
+        let concat = try configError("media:\n  protocols: [file, concat]\n")
+        XCTAssertEqual(concat.key, "media.protocols")
+        XCTAssertEqual(concat.line, 2)
+        XCTAssertTrue(concat.problem.contains("'concat'"), concat.problem)
+        XCTAssertEqual(try configError("media:\n  roots: []\n").key, "media.roots")
+        XCTAssertEqual(try configError("media:\n  roots: /one/folder\n").problem, "should be a list")
+        XCTAssertEqual(try configError("media:\n  workers: 0\n").key, "media.workers")
+        XCTAssertEqual(try configError("media:\n  folder: /x\n").key, "media.folder")
+    }
+
     func testDuplicateTruckDevice() throws {
         let e = try configError("""
             registry:

@@ -167,6 +167,8 @@ final class ScenarioGeneratorTests: XCTestCase {
                 if let plate = e.plate { XCTAssertNotNil(g.generator.registry.first { $0.plate == plate }) }
             case .drone(let d):
                 XCTAssertTrue((0...130).contains(d.altM ?? -1))
+            case .segment:
+                XCTFail("line \(i + 1): the scenario announces no video segments")
             }
         }
     }

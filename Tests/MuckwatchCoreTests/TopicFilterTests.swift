@@ -56,7 +56,7 @@ final class TopicFilterTests: XCTestCase {
         XCTAssertEqual(routes.route("muckwatch/v1/drone/D-01/telemetry")?.kind, .droneTelemetry)
         XCTAssertEqual(routes.route("muckwatch/v1/drone/D-01/event")?.kind, .droneEvent)
         XCTAssertEqual(routes.route("muckwatch/v1/drone/D-01/event")?.deviceFromTopic, "D-01")
-        XCTAssertNil(routes.route("muckwatch/v1/video/CAM-07/segment"))
+        XCTAssertEqual(routes.route("muckwatch/v1/video/CAM-07/segment")?.kind, .videoSegment)
         XCTAssertNil(routes.route("muckwatch/v1/truck//telemetry")?.deviceFromTopic, "an empty level names no device")
     }
 

@@ -1,0 +1,163 @@
+import Dispatch
+import Foundation
+import Logging
+import MuckwatchConfig
+import MuckwatchCore
+import MuckwatchMedia
+import MuckwatchStore
+import ServiceLifecycle
+import Synchronization
+
+extension DemuxerOptions {
+    /// What the config allows the daemon to open.
+    init(media: MediaSettings) {
+        self.init()
+        protocols = []
+        for p in media.protocols { allow(p) }
+        mediaRoots = media.roots
+        openTimeoutS = media.openTimeoutS
+        readTimeoutS = media.readTimeoutS
+    }
+}
+
+/// Demuxes the videos the pipeline has recorded — event clips and announced
+/// segments — on a few threads of their own, so that a slow or hostile
+/// video never holds up MQTT ingest or the rules. The work list is the store
+/// (`Store.pendingVideoJobs`): a video whose result was not committed when
+/// the daemon stopped is simply taken up again.
+public final class VideoWorkers: Sendable {
+    private struct State {
+        var queue: [VideoJob] = []
+        var inFlight: Set<Int64> = []
+        var stopped = false
+    }
+
+    private let store: Store
+    private let options: DemuxerOptions
+    private let capacity: Int
+    private let srtUTCOffsetSeconds: Int
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let work = DispatchSemaphore(value: 0)
+    private let idle = DispatchSemaphore(value: 0)
+    /// Aborts the demuxes under way at shutdown.
+    private let interrupt = DemuxInterrupt()
+    private let workers: Int
+
+    public init(store: Store, media: MediaSettings, srtUTCOffsetSeconds: Int, logger: Logger) {
+        self.store = store
+        self.options = DemuxerOptions(media: media)
+        self.capacity = media.queue
+        self.srtUTCOffsetSeconds = srtUTCOffsetSeconds
+        self.logger = logger
+        self.workers = media.workers
+        for i in 0..<media.workers {
+            let thread = Thread { [self] in runWorker() }
+            thread.name = "muckwatch.video-\(i + 1)"
+            thread.start()
+        }
+    }
+
+    /// Takes pending videos from the store, as many as there is room for.
+    /// Returns how many it queued.
+    @discardableResult
+    public func refill() -> Int {
+        let (busy, room) = state.withLock { ($0.inFlight, capacity - $0.inFlight.count) }
+        guard room > 0 else { return 0 }
+        let jobs: [VideoJob]
+        do {
+            jobs = try store.pendingVideoJobs(excluding: busy, limit: room)
+        } catch {
+            logger.error("cannot look up the videos to demux: \(error)")
+            return 0
+        }
+        guard !jobs.isEmpty else { return 0 }
+        state.withLock { s in
+            s.queue.append(contentsOf: jobs)
+            for j in jobs { s.inFlight.insert(j.inboxId) }
+        }
+        for _ in jobs { work.signal() }
+        return jobs.count
+    }
+
+    /// Whether nothing is queued or under way.
+    public var isIdle: Bool { state.withLock { $0.inFlight.isEmpty } }
+
+    /// Processes every pending video and returns when none is left (replay).
+    public func drainAll() {
+        while refill() > 0 || !isIdle {
+            _ = idle.wait(timeout: .now() + 0.05)
+        }
+    }
+
+    /// Stops the workers; demuxes under way are interrupted and their videos
+    /// stay pending for the next start.
+    public func stop() {
+        state.withLock { $0.stopped = true }
+        interrupt.cancel()
+        for _ in 0..<workers { work.signal() }
+    }
+
+    private func runWorker() {
+        while true {
+            work.wait()
+            let next: VideoJob? = state.withLock { s in
+                s.stopped || s.queue.isEmpty ? nil : s.queue.removeFirst()
+            }
+            if state.withLock({ $0.stopped }) { return }
+            guard let job = next else { continue }
+            let analysis = analyse(job)
+            if !interrupt.isCancelled {
+                do {
+                    try store.record(analysis, for: job.inboxId)
+                    report(job, analysis)
+                } catch {
+                    logger.error("cannot store what video \(job.url) (inbox \(job.inboxId)) holds: \(error); trying again later")
+                }
+            }
+            state.withLock { _ = $0.inFlight.remove(job.inboxId) }
+            idle.signal()
+        }
+    }
+
+    private func analyse(_ job: VideoJob) -> VideoAnalysis {
+        switch job.kind {
+        case .clip(let offset, let eventTime):
+            return VideoAnalysis.clip(url: job.url, offsetS: offset, eventTime: eventTime, options: options,
+                                      interrupt: DemuxInterrupt(cancelledWith: interrupt))
+        case .segment(let source, let start):
+            return VideoAnalysis.segment(url: job.url, source: source, start: start, options: options,
+                                         srtUTCOffsetSeconds: srtUTCOffsetSeconds, interrupt: DemuxInterrupt(cancelledWith: interrupt))
+        }
+    }
+
+    private func report(_ job: VideoJob, _ a: VideoAnalysis) {
+        if let reason = a.unreadable {
+            logger.warning("video of inbox message \(job.inboxId) is unreadable: \(reason)")
+            return
+        }
+        switch job.kind {
+        case .clip:
+            let frame = a.frame.map { "frame pts \($0.pts) (\($0.seconds) s)" } ?? "no frame placed"
+            let key = a.keyframe.map { ", keyframe pts \($0.pts)" } ?? ""
+            logger.info("video \(job.url): \(frame)\(key)\(a.note.map { "; \($0)" } ?? "")")
+        case .segment(let source, _):
+            let untrusted = a.untrustedSamples > 0 ? ", \(a.untrustedSamples) telemetry sample(s) not trusted" : ""
+            logger.info("video \(job.url): \(a.track.count) track point(s) of \(source)\(untrusted)")
+        }
+    }
+}
+
+/// Feeds the video workers from the store twice a second, and stops them on
+/// shutdown.
+struct VideoService: Service {
+    let workers: VideoWorkers
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            workers.refill()
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+        workers.stop()
+    }
+}

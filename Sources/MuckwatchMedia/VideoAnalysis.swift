@@ -1,0 +1,132 @@
+import Crypto
+import Foundation
+import MuckwatchCore
+
+/// What the daemon learns from one video: for a camera or drone event, the
+/// frame at the event's time and the keyframe a clip must be cut from; for a
+/// segment announcement, the telemetry inside. A video that cannot be read
+/// gives `unreadable` and the reason, never an error thrown at the caller.
+public struct VideoAnalysis: Sendable, Equatable {
+    public struct Frame: Sendable, Equatable {
+        /// In the stream's time base, as ffprobe lists it.
+        public var pts: Int64
+        public var seconds: Double
+        /// Nil when the video has no clock.
+        public var wallTime: Instant?
+    }
+
+    public var url: String
+    /// SHA-256 of the file's bytes (local files only).
+    public var fileSHA256: String?
+    /// Nil when the video was read; else why not, in one sentence.
+    public var unreadable: String?
+    public var formatName: String?
+    public var durationS: Double?
+    public var clockSource: WallClockSource?
+    /// Where on the video's clock the event falls.
+    public var targetSeconds: Double?
+    /// The last frame shown at or before the event's time.
+    public var frame: Frame?
+    /// The last keyframe at or before that frame.
+    public var keyframe: Frame?
+    /// Why the frame could not be placed, when the video was read but gave none.
+    public var note: String?
+    /// Drone positions found inside (segments).
+    public var track: [DroneTelemetry] = []
+    /// Telemetry samples not trusted (bad checksums, ...).
+    public var untrustedSamples = 0
+
+    public init(url: String) { self.url = url }
+
+    /// The frame of `url` at `eventTime` (or `offsetS` seconds into it, when
+    /// the event says), and the keyframe at or before it.
+    public static func clip(url: String, offsetS: Double?, eventTime: Instant, options: DemuxerOptions,
+                            interrupt: DemuxInterrupt = DemuxInterrupt()) -> VideoAnalysis {
+        var result = VideoAnalysis(url: url)
+        do {
+            let reader = try MediaReader(url, options: options, interrupt: interrupt)
+            result.describe(reader)
+            result.fileSHA256 = try Self.fileSHA256(url, options: options)
+            let start = reader.format.startTime ?? 0
+            guard let target = offsetS.map({ start + $0 }) ?? reader.clock?.mediaSeconds(at: eventTime) else {
+                result.note = "the event gives no offset into the clip and the clip has no wall clock: the frame cannot be placed"
+                return result
+            }
+            result.targetSeconds = target
+            guard let video = reader.streams.first(where: { $0.codecType == "video" })?.index else {
+                result.note = "the clip has no video stream"
+                return result
+            }
+            var frame: Packet?, keyframe: Packet?
+            while let p = try reader.next() {
+                guard p.streamIndex == video else { continue }
+                // Decoding order: nothing after a packet decoded past the target is shown before it.
+                if let dts = p.dtsSeconds, dts > target { break }
+                guard let t = p.ptsSeconds, t <= target + 1e-9 else { continue }
+                if t > frame?.ptsSeconds ?? -.infinity { frame = p }
+                if p.isKey, t > keyframe?.ptsSeconds ?? -.infinity { keyframe = p }
+            }
+            func framed(_ p: Packet?) -> Frame? {
+                guard let p, let pts = p.pts, let t = p.ptsSeconds else { return nil }
+                return Frame(pts: pts, seconds: t, wallTime: reader.wallTime(of: p))
+            }
+            result.frame = framed(frame)
+            result.keyframe = framed(keyframe)
+            if frame == nil { result.note = "no frame of the clip is shown at or before the event's time" }
+        } catch {
+            result.unreadable = error.description
+        }
+        return result
+    }
+
+    /// The drone positions inside a recorded segment of `source`.
+    public static func segment(url: String, source: String, start: Instant, options: DemuxerOptions,
+                               srtUTCOffsetSeconds: Int, interrupt: DemuxInterrupt = DemuxInterrupt()) -> VideoAnalysis {
+        var result = VideoAnalysis(url: url)
+        do {
+            let reader = try MediaReader(url, options: options, segmentStart: start,
+                                         srtUTCOffsetSeconds: srtUTCOffsetSeconds, interrupt: interrupt)
+            result.describe(reader)
+            result.fileSHA256 = try Self.fileSHA256(url, options: options)
+            while try reader.next() != nil {}
+            for sample in reader.telemetry {
+                guard sample.problem == nil else {
+                    result.untrustedSamples += 1
+                    continue
+                }
+                guard let lat = sample.lat, let lon = sample.lon,
+                      let ts = sample.time ?? sample.mediaSeconds.flatMap({ reader.clock?.wallTime(atMediaSeconds: $0) })
+                else { continue }
+                result.track.append(DroneTelemetry(drone: source, ts: ts, lat: lat, lon: lon, altM: sample.altM,
+                                                   headingDeg: sample.headingDeg))
+            }
+        } catch {
+            result.unreadable = error.description
+        }
+        return result
+    }
+
+    private mutating func describe(_ reader: MediaReader) {
+        formatName = reader.format.formatName
+        durationS = reader.format.duration
+        clockSource = reader.clock?.source
+    }
+
+    /// A local file's SHA-256 (read in blocks); nil for network inputs.
+    static func fileSHA256(_ url: String, options: DemuxerOptions) throws(MediaError) -> String? {
+        let resolved = try MediaLocation.resolve(url, options: options)
+        guard resolved.hasPrefix("file:") else { return nil }
+        let path = String(resolved.dropFirst("file:".count))
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw MediaError(input: url, reason: "cannot be read to hash it")
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        do {
+            while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty { hasher.update(data: block) }
+        } catch {
+            throw MediaError(input: url, reason: "cannot be read to hash it: \(error)")
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import GRDB
+import MuckwatchCore
+import MuckwatchMedia
+
+/// A video still to be demuxed: the clip of a camera/drone event, or an
+/// announced segment. Work is found in the store, not kept in memory, so
+/// that what a crash interrupted is simply found again.
+public struct VideoJob: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case clip(offsetS: Double?, eventTime: Instant)
+        case segment(source: String, start: Instant)
+    }
+
+    public var inboxId: Int64
+    public var url: String
+    public var kind: Kind
+}
+
+extension Store {
+    /// Videos the pipeline has recorded but nobody has analysed yet, oldest
+    /// first, leaving out those in `excluding` (under way).
+    public func pendingVideoJobs(excluding: Set<Int64>, limit: Int) throws -> [VideoJob] {
+        guard limit > 0 else { return [] }
+        return try pool.read { db in
+            let fetch = limit + excluding.count
+            let clips = try Row.fetchAll(db, sql: """
+                SELECT e.inbox_id, e.clip_url, e.clip_offset_s, e.ts FROM site_events e
+                LEFT JOIN video_analyses a ON a.inbox_id = e.inbox_id
+                WHERE e.clip_url IS NOT NULL AND e.clip_url != '' AND a.inbox_id IS NULL
+                ORDER BY e.inbox_id LIMIT ?
+                """, arguments: [fetch]).map {
+                VideoJob(inboxId: $0[0], url: $0[1], kind: .clip(offsetS: $0[2], eventTime: Instant(millis: $0[3])))
+            }
+            let segments = try Row.fetchAll(db, sql: """
+                SELECT s.inbox_id, s.url, s.source, s.start FROM video_segments s
+                LEFT JOIN video_analyses a ON a.inbox_id = s.inbox_id
+                WHERE a.inbox_id IS NULL ORDER BY s.inbox_id LIMIT ?
+                """, arguments: [fetch]).map {
+                VideoJob(inboxId: $0[0], url: $0[1], kind: .segment(source: $0[2], start: Instant(millis: $0[3])))
+            }
+            return Array((clips + segments).filter { !excluding.contains($0.inboxId) }
+                .sorted { $0.inboxId < $1.inboxId }.prefix(limit))
+        }
+    }
+
+    /// Writes what demuxing found, with the track points, in one transaction.
+    /// A second result for the same message is ignored: the first stands.
+    public func record(_ a: VideoAnalysis, for inboxId: Int64) throws {
+        try pool.write { db in
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO video_analyses (inbox_id, url, status, reason, file_sha256, format_name, duration_s,
+                  clock_source, target_s, frame_pts, frame_s, frame_wall, keyframe_pts, keyframe_s, keyframe_wall,
+                  track_points, untrusted_samples)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [inboxId, a.url, a.unreadable == nil ? "ok" : "unreadable", a.unreadable ?? a.note,
+                                 a.fileSHA256, a.formatName, a.durationS, a.clockSource?.rawValue, a.targetSeconds,
+                                 a.frame?.pts, a.frame?.seconds, a.frame?.wallTime?.millis,
+                                 a.keyframe?.pts, a.keyframe?.seconds, a.keyframe?.wallTime?.millis,
+                                 a.track.count, a.untrustedSamples])
+            guard db.changesCount > 0 else { return }
+            let insert = try db.makeStatement(sql: """
+                INSERT INTO video_telemetry (segment_inbox_id, drone, ts, lat, lon, alt_m, heading_deg)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            for p in a.track {
+                try insert.execute(arguments: [inboxId, p.drone, p.ts.millis, p.lat, p.lon, p.altM, p.headingDeg])
+            }
+        }
+    }
+}
