@@ -103,6 +103,12 @@ struct Replay: AsyncParsableCommand {
             }
             for drain in drains { _ = try await drain.value }
             try await worker.drain()
+            // The clips and segments the feed points at, as the daemon's video workers demux them.
+            let videos = VideoWorkers(store: store, media: config.media,
+                                      srtUTCOffsetSeconds: MuckwatchConfiguration.utcOffset(config.timezone) ?? 8 * 3600,
+                                      logger: logger)
+            videos.drainAll()
+            videos.stop()
         } catch let error as CLIError {
             throw error
         } catch {
@@ -247,12 +253,13 @@ struct ReplaySummary: Encodable {
     var deadLetters: [String: Int]
     var alerts: [String: Int]
     var casesOpened: Int
+    var videos: [String: Int]
     var seconds: Double
     var messagesPerSecond: Double
 
     enum CodingKeys: String, CodingKey {
         case messages, badLines = "bad_lines", stored, duplicates, deadLetters = "dead_letters", alerts,
-             casesOpened = "cases_opened", seconds, messagesPerSecond = "messages_per_second"
+             casesOpened = "cases_opened", videos, seconds, messagesPerSecond = "messages_per_second"
     }
 
     init(before: StoreStats, after: StoreStats, read: Int, badLines: Int, seconds: Double) {
@@ -268,6 +275,7 @@ struct ReplaySummary: Encodable {
         deadLetters = delta(after.deadLetters, before.deadLetters)
         alerts = delta(after.alerts, before.alerts)
         casesOpened = after.cases.values.reduce(0, +) - before.cases.values.reduce(0, +)
+        videos = delta(after.videos, before.videos)
         self.seconds = (seconds * 1000).rounded() / 1000
         messagesPerSecond = seconds > 0 ? (Double(read) / seconds).rounded() : 0
     }
@@ -282,6 +290,7 @@ struct ReplaySummary: Encodable {
             Dead letters: \(map(deadLetters))
             Alerts:       \(map(alerts))
             Cases opened: \(casesOpened)
+            Videos:       \(map(videos))
             Store:        \(store)
             Alert log:    \(alertLog)
             """
