@@ -1,11 +1,6 @@
 import Foundation
 import GRDB
-import MuckwatchIngest
 import XCTest
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The daemon demuxes what the messages point at: an event's clip (the frame
 /// at the event's time, the keyframe to cut from, the file's hash) and an
@@ -142,17 +137,8 @@ final class DaemonVideoTests: VideoTestCase {
     /// A clip on a server that never answers occupies a video worker until
     /// its timeout, while MQTT ingest and the rules go on.
     func testASlowVideoNeverHoldsUpIngest() throws {
-        let port = Loopback.freePort()
-        let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(server) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        XCTAssertEqual(listen(server, 8), 0)
+        let server = try SilentServer()
+        let port = server.port
         let (daemon, publisher) = try startDaemon(protocols: ["file", "http"], timeout: 6)
         try publisher.publish("muckwatch/v1/camera/CAM-07/event", event("e-slow", clip: "http://127.0.0.1:\(port)/clip.mp4", offset: 1))
         let start = Date()
@@ -169,5 +155,6 @@ final class DaemonVideoTests: VideoTestCase {
         XCTAssertEqual(v["status"] as String?, "unreadable")
         XCTAssertTrue((v["reason"] as String? ?? "").contains("no answer within 6 s"), "\(v)")
         XCTAssertEqual(daemon.stop(), 0)
+        withExtendedLifetime(server) {}
     }
 }

@@ -8,6 +8,31 @@ import XCTest
 import Glibc
 #endif
 
+/// A loopback TCP port that takes connections into its backlog and never
+/// answers: the server a video open must not hang on.
+final class SilentServer {
+    let port = Loopback.freePort()
+    private let socketFD: Int32
+
+    init() throws {
+        socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(socketFD, 8) == 0 else {
+            close(socketFD)
+            XCTFail("cannot listen on 127.0.0.1:\(port)")
+            throw CocoaError(.fileWriteUnknown)
+        }
+    }
+
+    deinit { close(socketFD) }
+}
+
 /// Real videos made by `ffmpeg` in a fresh folder, and `muckwatch probe`
 /// and ffprobe run on them.
 class VideoTestCase: XCTestCase {
@@ -261,23 +286,14 @@ final class ProbeTests: VideoTestCase {
 
     func testAServerThatNeverAnswersTimesOut() throws {
         // A listening socket that accepts nothing: the open must give up, not hang.
-        let port = Loopback.freePort()
-        let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(server) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        XCTAssertEqual(bound, 0)
-        XCTAssertEqual(listen(server, 1), 0)
+        let server = try SilentServer()
+        let port = server.port
         let start = Date()
         let run = try probe(["http://127.0.0.1:\(port)/clip.mp4", "--allow-protocol", "http", "--allow-protocol", "tcp",
                              "--timeout", "2"])
         XCTAssertEqual(run.status, 1, run.out)
         XCTAssertLessThan(Date().timeIntervalSince(start), 8, "gave up late: \(run.err)")
         XCTAssertTrue(run.err.contains("no answer within 2 s") || run.err.contains("timed out"), run.err)
+        withExtendedLifetime(server) {}
     }
 }
