@@ -34,6 +34,17 @@ public struct TopicFilter: Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
+    /// A topic this filter matches with `device` as its first `+` level
+    /// (other wildcards become `value`).
+    public func topic(device: String, others value: String = "video") -> String {
+        var first = true
+        return levels.map { level -> String in
+            guard level == "+" || level == "#" else { return String(level) }
+            defer { first = false }
+            return level == "+" && first ? device : value
+        }.joined(separator: "/")
+    }
+
     /// The values of the `+` levels if `topic` matches, else nil.
     public func match(_ topic: String) -> [Substring]? {
         var ranges: [Range<Int>] = []

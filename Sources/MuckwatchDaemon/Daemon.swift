@@ -37,8 +37,9 @@ public struct Daemon: Sendable {
         let watchdog = WatchdogService(systemd: systemd, heartbeat: heartbeat, logger: logger)
         let reopen = ReopenOnHangupService(worker: worker)
         let video = VideoService(workers: VideoWorkers(
-            store: store, media: config.media,
-            srtUTCOffsetSeconds: MuckwatchConfiguration.utcOffset(config.timezone) ?? 8 * 3600, logger: logger))
+            store: store, media: config.media, routes: config.pipelineSettings.routes,
+            srtUTCOffsetSeconds: MuckwatchConfiguration.utcOffset(config.timezone) ?? 8 * 3600, logger: logger,
+            onAccepted: { wake.signal() }))
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: pipeline),

@@ -43,9 +43,18 @@ public final class VideoWorkers: Sendable {
     /// Aborts the demuxes under way at shutdown.
     private let interrupt = DemuxInterrupt()
     private let workers: Int
+    /// Where drone positions found in segments are passed on to the pipeline.
+    private let droneTelemetryFilter: TopicFilter?
+    private let routes: TopicRoutes
+    /// Tells the pipeline there is new work.
+    private let onAccepted: @Sendable () -> Void
 
-    public init(store: Store, media: MediaSettings, srtUTCOffsetSeconds: Int, logger: Logger) {
+    public init(store: Store, media: MediaSettings, routes: TopicRoutes, srtUTCOffsetSeconds: Int, logger: Logger,
+                onAccepted: @escaping @Sendable () -> Void = {}) {
         self.store = store
+        self.routes = routes
+        self.droneTelemetryFilter = routes.routes.first { $0.kind == .droneTelemetry }?.filter
+        self.onAccepted = onAccepted
         self.options = DemuxerOptions(media: media)
         self.capacity = media.queue
         self.srtUTCOffsetSeconds = srtUTCOffsetSeconds
@@ -106,9 +115,10 @@ public final class VideoWorkers: Sendable {
             }
             if state.withLock({ $0.stopped }) { return }
             guard let job = next else { continue }
-            let analysis = analyse(job)
+            var analysis = analyse(job)
             if !interrupt.isCancelled {
                 do {
+                    try passOn(&analysis, of: job)
                     try store.record(analysis, for: job.inboxId)
                     report(job, analysis)
                 } catch {
@@ -118,6 +128,40 @@ public final class VideoWorkers: Sendable {
             state.withLock { _ = $0.inFlight.remove(job.inboxId) }
             idle.signal()
         }
+    }
+
+    /// A segment's drone positions go into the inbox as drone telemetry,
+    /// arrived with the segment's message, so that they pass through the
+    /// pipeline (decoding, rules, the drone's track) like the drone's own
+    /// MQTT reports. Each payload names the segment and the telemetry it came
+    /// from; if the daemon stops before the analysis is recorded, the next
+    /// run's copies are recognised as redeliveries.
+    private func passOn(_ analysis: inout VideoAnalysis, of job: VideoJob) throws {
+        guard case .segment(let source, _) = job.kind, !analysis.track.isEmpty else { return }
+        // The payload names the drone; the topic level only has to be a valid one.
+        let level = source.contains(where: { "/+#".contains($0) }) || source.isEmpty ? "video" : source
+        guard let filter = droneTelemetryFilter,
+              case let topic = filter.topic(device: level), routes.route(topic)?.kind == .droneTelemetry
+        else {
+            analysis.note = "\(analysis.track.count) drone position(s) found, but no drone_telemetry topic filter to pass them on"
+            analysis.track = []
+            return
+        }
+        let arrivals = analysis.track.map { point -> Store.Arrival in
+            let p = point.position
+            var line = JSONLine()
+            line.add("drone", p.drone)
+            line.add("ts", Int(p.ts.millis))
+            line.add("lat", p.lat)
+            line.add("lon", p.lon)
+            line.add("alt_m", p.altM)
+            line.add("heading_deg", p.headingDeg)
+            line.add("origin", point.origin.rawValue)
+            line.add("segment_inbox_id", Int(job.inboxId))
+            return Store.Arrival(topic: topic, payload: Array(line.text.utf8), qos: 1, retain: false, arrivedAt: job.arrivedAt)
+        }
+        _ = try store.accept(arrivals)
+        onAccepted()
     }
 
     private func analyse(_ job: VideoJob) -> VideoAnalysis {

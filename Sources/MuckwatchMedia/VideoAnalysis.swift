@@ -6,7 +6,7 @@ import MuckwatchCore
 /// frame at the event's time and the keyframe a clip must be cut from; for a
 /// segment announcement, the telemetry inside. A video that cannot be read
 /// gives `unreadable` and the reason, never an error thrown at the caller.
-public struct VideoAnalysis: Sendable, Equatable {
+public struct VideoAnalysis: Sendable {
     public struct Frame: Sendable, Equatable {
         /// In the stream's time base, as ffprobe lists it.
         public var pts: Int64
@@ -31,8 +31,8 @@ public struct VideoAnalysis: Sendable, Equatable {
     public var keyframe: Frame?
     /// Why the frame could not be placed, when the video was read but gave none.
     public var note: String?
-    /// Drone positions found inside (segments).
-    public var track: [DroneTelemetry] = []
+    /// Drone positions found inside (segments), with the telemetry they came from.
+    public var track: [(position: DroneTelemetry, origin: TelemetrySample.Source)] = []
     /// Telemetry samples not trusted (bad checksums, ...).
     public var untrustedSamples = 0
 
@@ -97,8 +97,8 @@ public struct VideoAnalysis: Sendable, Equatable {
                 guard let lat = sample.lat, let lon = sample.lon,
                       let ts = sample.time ?? sample.mediaSeconds.flatMap({ reader.clock?.wallTime(atMediaSeconds: $0) })
                 else { continue }
-                result.track.append(DroneTelemetry(drone: source, ts: ts, lat: lat, lon: lon, altM: sample.altM,
-                                                   headingDeg: sample.headingDeg))
+                result.track.append((DroneTelemetry(drone: source, ts: ts, lat: lat, lon: lon, altM: sample.altM,
+                                                    headingDeg: sample.headingDeg), sample.source))
             }
         } catch {
             result.unreadable = error.description

@@ -115,7 +115,7 @@ extension Store {
                 FROM site_events GROUP BY source_kind
                 """)
             for (kind, table) in [("truck", "truck_telemetry"), ("fume", "fume_readings"), ("drone", "drone_telemetry"),
-                                  ("video_segment", "video_segments"), ("video_track_point", "video_telemetry")] {
+                                  ("video_segment", "video_segments")] {
                 let n = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
                 if n > 0 { records[kind] = n }
             }

@@ -151,18 +151,9 @@ extension Store {
                   target_s REAL,
                   frame_pts INTEGER, frame_s REAL, frame_wall INTEGER,
                   keyframe_pts INTEGER, keyframe_s REAL, keyframe_wall INTEGER,
-                  track_points INTEGER NOT NULL DEFAULT 0,
+                  track_points INTEGER NOT NULL DEFAULT 0,   -- drone positions passed on to the pipeline
                   untrusted_samples INTEGER NOT NULL DEFAULT 0
                 );
-                -- Drone positions from the telemetry inside segments (KLV, SRT):
-                -- with drone_telemetry, the drone's track.
-                CREATE TABLE video_telemetry (
-                  id INTEGER PRIMARY KEY AUTOINCREMENT,
-                  segment_inbox_id INTEGER NOT NULL REFERENCES inbox(id),
-                  drone TEXT NOT NULL, ts INTEGER NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,
-                  alt_m REAL, heading_deg REAL
-                );
-                CREATE INDEX video_telemetry_drone_ts ON video_telemetry (drone, ts);
                 """)
         }
         return m

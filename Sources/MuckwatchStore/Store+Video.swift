@@ -15,6 +15,9 @@ public struct VideoJob: Sendable, Equatable {
     public var inboxId: Int64
     public var url: String
     public var kind: Kind
+    /// When the message that named the video arrived (for what its analysis
+    /// passes on to the pipeline, so that a replay gives the same times).
+    public var arrivedAt: Instant
 }
 
 extension Store {
@@ -25,27 +28,31 @@ extension Store {
         return try pool.read { db in
             let fetch = limit + excluding.count
             let clips = try Row.fetchAll(db, sql: """
-                SELECT e.inbox_id, e.clip_url, e.clip_offset_s, e.ts FROM site_events e
+                SELECT e.inbox_id, e.clip_url, e.clip_offset_s, e.ts, i.arrived_at FROM site_events e
+                JOIN inbox i ON i.id = e.inbox_id
                 LEFT JOIN video_analyses a ON a.inbox_id = e.inbox_id
                 WHERE e.clip_url IS NOT NULL AND e.clip_url != '' AND a.inbox_id IS NULL
                 ORDER BY e.inbox_id LIMIT ?
                 """, arguments: [fetch]).map {
-                VideoJob(inboxId: $0[0], url: $0[1], kind: .clip(offsetS: $0[2], eventTime: Instant(millis: $0[3])))
+                VideoJob(inboxId: $0[0], url: $0[1], kind: .clip(offsetS: $0[2], eventTime: Instant(millis: $0[3])),
+                         arrivedAt: Instant(millis: $0[4]))
             }
             let segments = try Row.fetchAll(db, sql: """
-                SELECT s.inbox_id, s.url, s.source, s.start FROM video_segments s
+                SELECT s.inbox_id, s.url, s.source, s.start, i.arrived_at FROM video_segments s
+                JOIN inbox i ON i.id = s.inbox_id
                 LEFT JOIN video_analyses a ON a.inbox_id = s.inbox_id
                 WHERE a.inbox_id IS NULL ORDER BY s.inbox_id LIMIT ?
                 """, arguments: [fetch]).map {
-                VideoJob(inboxId: $0[0], url: $0[1], kind: .segment(source: $0[2], start: Instant(millis: $0[3])))
+                VideoJob(inboxId: $0[0], url: $0[1], kind: .segment(source: $0[2], start: Instant(millis: $0[3])),
+                         arrivedAt: Instant(millis: $0[4]))
             }
             return Array((clips + segments).filter { !excluding.contains($0.inboxId) }
                 .sorted { $0.inboxId < $1.inboxId }.prefix(limit))
         }
     }
 
-    /// Writes what demuxing found, with the track points, in one transaction.
-    /// A second result for the same message is ignored: the first stands.
+    /// Writes what demuxing found. A second result for the same message is
+    /// ignored: the first stands.
     public func record(_ a: VideoAnalysis, for inboxId: Int64) throws {
         try pool.write { db in
             try db.execute(sql: """
@@ -58,14 +65,6 @@ extension Store {
                                  a.frame?.pts, a.frame?.seconds, a.frame?.wallTime?.millis,
                                  a.keyframe?.pts, a.keyframe?.seconds, a.keyframe?.wallTime?.millis,
                                  a.track.count, a.untrustedSamples])
-            guard db.changesCount > 0 else { return }
-            let insert = try db.makeStatement(sql: """
-                INSERT INTO video_telemetry (segment_inbox_id, drone, ts, lat, lon, alt_m, heading_deg)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """)
-            for p in a.track {
-                try insert.execute(arguments: [inboxId, p.drone, p.ts.millis, p.lat, p.lon, p.altM, p.headingDeg])
-            }
         }
     }
 }

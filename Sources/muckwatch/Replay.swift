@@ -104,11 +104,12 @@ struct Replay: AsyncParsableCommand {
             for drain in drains { _ = try await drain.value }
             try await worker.drain()
             // The clips and segments the feed points at, as the daemon's video workers demux them.
-            let videos = VideoWorkers(store: store, media: config.media,
+            let videos = VideoWorkers(store: store, media: config.media, routes: config.pipelineSettings.routes,
                                       srtUTCOffsetSeconds: MuckwatchConfiguration.utcOffset(config.timezone) ?? 8 * 3600,
                                       logger: logger)
             videos.drainAll()
             videos.stop()
+            try await worker.drain()   // the drone positions the segments held
         } catch let error as CLIError {
             throw error
         } catch {

@@ -117,19 +117,28 @@ final class DaemonVideoTests: VideoTestCase {
         let (daemon, publisher) = try startDaemon()
         try publisher.publish("muckwatch/v1/video/D-01/segment",
                               #"{"source":"D-01","url":"file://\#(segment)","start":"2012-06-29T14:32:30Z"}"#)
+        // Its 277 KLV positions pass through the pipeline as D-01's telemetry.
         var points = 0
-        try eventually("the segment's track points stored", timeout: 20) {
-            points = try daemon.query { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM video_telemetry WHERE drone = 'D-01'") ?? 0 }
-            return points > 0
+        try eventually("the segment's drone positions through the pipeline (log: \(daemon.logPath))", timeout: 20) {
+            points = try daemon.query { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM drone_telemetry WHERE drone = 'D-01'") ?? 0 }
+            return points >= 277
         }
         XCTAssertEqual(points, 277)
         try daemon.query { db in
-            let first = try XCTUnwrap(Row.fetchOne(db, sql: "SELECT * FROM video_telemetry ORDER BY ts LIMIT 1"))
+            let first = try XCTUnwrap(Row.fetchOne(db, sql: "SELECT * FROM drone_telemetry ORDER BY ts LIMIT 1"))
             XCTAssertEqual(first["ts"] as Int64?, 1_340_980_354_100)   // 2012-06-29T14:32:34.100Z
             XCTAssertEqual(try XCTUnwrap(first["lat"] as Double?), 34.721153, accuracy: 1e-5)
+            XCTAssertEqual(try XCTUnwrap(first["lon"] as Double?), -86.68913, accuracy: 1e-5)
             let v = try XCTUnwrap(Row.fetchOne(db, sql: "SELECT * FROM video_analyses"))
             XCTAssertEqual(v["clock_source"] as String?, "misb_st0601_timestamp")
             XCTAssertEqual(v["track_points"] as Int?, 277)
+            // In the inbox, each says where it came from.
+            let payload = try XCTUnwrap(Data.fetchOne(db, sql: """
+                SELECT payload FROM inbox WHERE topic = 'muckwatch/v1/drone/D-01/telemetry' ORDER BY id LIMIT 1
+                """))
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: payload) as? [String: Any])
+            XCTAssertEqual(object["origin"] as? String, "misb_st0601")
+            XCTAssertEqual(object["segment_inbox_id"] as? Int, 1)
         }
         XCTAssertEqual(daemon.stop(), 0)
     }

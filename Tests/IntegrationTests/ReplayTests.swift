@@ -61,6 +61,31 @@ final class ReplayTests: XCTestCase {
         }
     }
 
+    /// A feed's segment announcement is demuxed as the daemon demuxes it,
+    /// and the drone positions inside pass through the rules, twice alike.
+    func testADroneSegmentIsDemuxedAndItsTrackReplayed() throws {
+        let media = "\(dir)/media"
+        try FileManager.default.createDirectory(atPath: media, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "\(ProbeTelemetryTests.fixtures)/klv/osh_sample-stream.ts",
+                                         toPath: "\(media)/flight.ts")
+        try "media:\n  roots: [\(media)]\n".write(toFile: "\(dir)/config.yaml", atomically: true, encoding: .utf8)
+        let segment = FeedMessage(t: RFC3339.parse("2012-06-29T14:35:00Z")!, topic: "muckwatch/v1/video/D-07/segment",
+                                  payload: Array(#"{"url":"file://\#(media)/flight.ts","start":"2012-06-29T14:32:30Z"}"#.utf8))
+        let path = try write([segment], to: "segment.jsonl")
+        var dumps: [[String]] = []
+        for run in ["a", "b"] {
+            let result = try replay([path], run: run)
+            XCTAssertEqual(result.status, 0, result.err)
+            XCTAssertTrue(result.out.contains("Videos:       ok 1"), result.out)
+            dumps.append(try DatabaseQueue(path: "\(dir)/\(run).db").read { db in
+                try String.fetchAll(db, sql: "SELECT drone || ' ' || ts || ' ' || lat || ' ' || lon FROM drone_telemetry ORDER BY ts")
+            })
+        }
+        XCTAssertEqual(dumps[0].count, 277)
+        XCTAssertTrue(dumps[0].allSatisfy { $0.hasPrefix("D-07 ") })
+        XCTAssertEqual(dumps[0], dumps[1])
+    }
+
     func testSameFeedTwiceGivesByteIdenticalAlertsAndCases() throws {
         let path = try write(feed(), to: "feed.jsonl")
         let first = try replay([path], run: "a")
