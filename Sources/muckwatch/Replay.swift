@@ -103,10 +103,14 @@ struct Replay: AsyncParsableCommand {
             }
             for drain in drains { _ = try await drain.value }
             try await worker.drain()
-            // The clips and segments the feed points at, as the daemon's video workers demux them.
+            // The clips and segments the feed points at, as the daemon's video
+            // workers demux them. A recorded feed's clips are often not on this
+            // machine: one line each would drown the summary, which counts them.
+            var videoLogger = logger
+            videoLogger.logLevel = .error
             let videos = VideoWorkers(store: store, media: config.media, routes: config.pipelineSettings.routes,
                                       srtUTCOffsetSeconds: MuckwatchConfiguration.utcOffset(config.timezone) ?? 8 * 3600,
-                                      logger: logger)
+                                      logger: videoLogger)
             videos.drainAll()
             videos.stop()
             try await worker.drain()   // the drone positions the segments held
