@@ -12,7 +12,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 DEMO=var/demo
 BIN=.build/release
-CONFIG=Deploy/muckwatch.example.yaml
+EXAMPLE_CONFIG=Deploy/muckwatch.example.yaml
+# The example config with the demo's media folder as its media root.
+CONFIG=$DEMO/muckwatch.yaml
+MEDIA=$PWD/$DEMO/media
 FEED=Deploy/sample-feed.tsv
 DB=$DEMO/muckwatch.db
 ALERTS=$DEMO/alerts.jsonl
@@ -35,7 +38,8 @@ heading() { printf '\n==== %s ====\n' "$*"; }
 for b in muckwatchd muckwatch; do
   [[ -x $BIN/$b ]] || die "$BIN/$b not found: build it first with 'swift build -c release' (or run 'make demo')"
 done
-[[ -f $CONFIG ]] || die "$CONFIG not found"
+[[ -f $EXAMPLE_CONFIG ]] || die "$EXAMPLE_CONFIG not found"
+command -v ffmpeg >/dev/null || die "ffmpeg is not installed: apt-get install ffmpeg (or run 'make demo', which installs it)"
 [[ -f $FEED ]] || die "$FEED not found"
 # mosquitto lives in /usr/sbin, which a normal user's PATH may lack.
 MOSQUITTO=$(command -v mosquitto || true)
@@ -89,7 +93,17 @@ trap 'exit 143' TERM
 # Wipe the previous demo: store, alert log, logs and the broker's persisted
 # session (otherwise the broker would redeliver old messages to the daemon).
 rm -rf "$DEMO"
-mkdir -p "$DEMO/broker"
+mkdir -p "$DEMO/broker" "$MEDIA/cam07"
+sed -e "/^media:/,/^[^ #]/ s|^\([[:space:]]*roots:\).*|\1 [$MEDIA]    # set by demo.sh|" "$EXAMPLE_CONFIG" >"$CONFIG"
+
+# --- The camera's clip -------------------------------------------------------------
+# CAM-07's event points at a 20 s recording that started at 21:16:28; the
+# daemon finds the frame 12.4 s in and the keyframe to cut it from.
+heading "Recording CAM-07's clip (ffmpeg)"
+ffmpeg -hide_banner -loglevel error -y -f lavfi -i "testsrc=size=640x360:rate=25" -t 20 \
+  -c:v libx264 -preset veryfast -bf 2 -g 50 -metadata creation_time=2026-11-24T13:16:28.000000Z \
+  "$MEDIA/cam07/seg-2116.ts" || die "ffmpeg could not write the demo clip"
+say "$MEDIA/cam07/seg-2116.ts"
 
 # --- Broker --------------------------------------------------------------------------
 # 18830 unless busy; then the next free port. A port is busy if something
@@ -161,6 +175,8 @@ published=0
 while IFS=$'\t' read -r topic payload || [[ -n $topic ]]; do
   [[ -z $topic || $topic == \#* ]] && continue
   payload=${payload%$'\r'}
+  # The sample's clips live under the demo's media folder here.
+  payload=${payload//file:\/\/\/var\/lib\/muckwatch\/media\//file:\/\/$MEDIA\/}
   mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$topic" -m "$payload" </dev/null \
     || die "mosquitto_pub failed for topic $topic"
   published=$((published + 1))

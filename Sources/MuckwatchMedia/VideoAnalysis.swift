@@ -53,6 +53,11 @@ public struct VideoAnalysis: Sendable {
                 return result
             }
             result.targetSeconds = target
+            var clock = reader.clock
+            if clock == nil, offsetS != nil {
+                clock = WallClock(source: .eventClipOffset, anchorMicros: eventTime.millis * 1000, anchorMediaSeconds: target)
+                result.clockSource = .eventClipOffset
+            }
             guard let video = reader.streams.first(where: { $0.codecType == "video" })?.index else {
                 result.note = "the clip has no video stream"
                 return result
@@ -68,7 +73,7 @@ public struct VideoAnalysis: Sendable {
             }
             func framed(_ p: Packet?) -> Frame? {
                 guard let p, let pts = p.pts, let t = p.ptsSeconds else { return nil }
-                return Frame(pts: pts, seconds: t, wallTime: reader.wallTime(of: p))
+                return Frame(pts: pts, seconds: t, wallTime: clock?.wallTime(atMediaSeconds: t))
             }
             result.frame = framed(frame)
             result.keyframe = framed(keyframe)

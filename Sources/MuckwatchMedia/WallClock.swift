@@ -12,6 +12,9 @@ public enum WallClockSource: String, Sendable, CaseIterable {
     case creationTime = "container_creation_time"
     /// The `start` of the segment announcement (SPEC §4.5).
     case segmentStart = "segment_start"
+    /// For an event's clip with none of the above: the event's own word that
+    /// at its `ts` the clip was `offset_s` in.
+    case eventClipOffset = "event_clip_offset"
 }
 
 /// Maps media time (seconds on the streams' clocks) to wall-clock time: one

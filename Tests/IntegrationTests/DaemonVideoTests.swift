@@ -83,6 +83,15 @@ final class DaemonVideoTests: VideoTestCase {
         let text = try runCommand(try Tools.binary("muckwatch"), ["cases", "show", try XCTUnwrap(caseId),
                                                                  "--db", daemon.dbPath, "--config", daemon.configPath])
         XCTAssertTrue(text.out.contains("cut from keyframe:  pts 18432 (1.44 s), 2026-11-24T21:16:39.440+08:00"), text.out)
+
+        // An MPEG-TS clip has no creation time: the event's own offset is the clock.
+        let ts = try makeVideo("media/cam07-2117.ts", seconds: 4)
+        try publisher.publish("muckwatch/v1/camera/CAM-07/event", event("e-2", clip: "file://\(ts)", offset: 2.0))
+        let w = try analysis(daemon, eventId: "e-2")
+        XCTAssertEqual(w["clock_source"] as String?, "event_clip_offset")
+        let start = 1.48   // the first frame's pts: MPEG-TS clocks start at 1.4 s, B-frames delay it 2 frames
+        XCTAssertEqual(try XCTUnwrap(w["frame_s"] as Double?), start + 2.0, accuracy: 1e-6)
+        XCTAssertEqual(w["frame_wall"] as Int64?, 1_795_526_200_000, "the event's ts, 21:16:40+08:00")
         XCTAssertEqual(daemon.stop(), 0)
     }
 
