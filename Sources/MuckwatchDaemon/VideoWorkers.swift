@@ -30,6 +30,13 @@ public final class VideoWorkers: Sendable {
         var queue: [VideoJob] = []
         var inFlight: Set<Int64> = []
         var stopped = false
+        /// Every video with an inbox id up to this one has been analysed and
+        /// recorded, or is in flight: the store is searched above it.
+        var floor: Int64 = 0
+        /// The highest inbox id ever queued.
+        var highest: Int64 = 0
+        /// Videos whose result could not be stored: searched for again.
+        var retry: Set<Int64> = []
     }
 
     private let store: Store
@@ -71,11 +78,11 @@ public final class VideoWorkers: Sendable {
     /// Returns how many it queued.
     @discardableResult
     public func refill() -> Int {
-        let (busy, room) = state.withLock { ($0.inFlight, capacity - $0.inFlight.count) }
+        let (busy, room, floor) = state.withLock { ($0.inFlight, capacity - $0.inFlight.count, $0.floor) }
         guard room > 0 else { return 0 }
         let jobs: [VideoJob]
         do {
-            jobs = try store.pendingVideoJobs(excluding: busy, limit: room)
+            jobs = try store.pendingVideoJobs(after: floor, excluding: busy, limit: room)
         } catch {
             logger.error("cannot look up the videos to demux: \(error)")
             return 0
@@ -84,6 +91,7 @@ public final class VideoWorkers: Sendable {
         state.withLock { s in
             s.queue.append(contentsOf: jobs)
             for j in jobs { s.inFlight.insert(j.inboxId) }
+            s.highest = max(s.highest, jobs.map(\.inboxId).max() ?? 0)
         }
         for _ in jobs { work.signal() }
         return jobs.count
@@ -116,16 +124,24 @@ public final class VideoWorkers: Sendable {
             if state.withLock({ $0.stopped }) { return }
             guard let job = next else { continue }
             var analysis = analyse(job)
+            var stored = false
             if !interrupt.isCancelled {
                 do {
                     try passOn(&analysis, of: job)
                     try store.record(analysis, for: job.inboxId)
                     report(job, analysis)
+                    stored = true
                 } catch {
                     logger.error("cannot store what video \(job.url) (inbox \(job.inboxId)) holds: \(error); trying again later")
                 }
             }
-            state.withLock { _ = $0.inFlight.remove(job.inboxId) }
+            state.withLock { s in
+                s.inFlight.remove(job.inboxId)
+                if stored { s.retry.remove(job.inboxId) } else { s.retry.insert(job.inboxId) }
+                // Nothing is pending below the oldest video in flight or to retry.
+                let oldest = min(s.inFlight.min() ?? .max, s.retry.min() ?? .max, s.highest + 1)
+                s.floor = oldest - 1
+            }
             idle.signal()
         }
     }

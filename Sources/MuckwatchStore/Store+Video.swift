@@ -22,8 +22,10 @@ public struct VideoJob: Sendable, Equatable {
 
 extension Store {
     /// Videos the pipeline has recorded but nobody has analysed yet, oldest
-    /// first, leaving out those in `excluding` (under way).
-    public func pendingVideoJobs(excluding: Set<Int64>, limit: Int) throws -> [VideoJob] {
+    /// first, with inbox ids above `after`, leaving out those in `excluding`
+    /// (under way). `after` lets a caller that polls skip the history it has
+    /// seen, so that a poll costs a range seek, not a scan of every event.
+    public func pendingVideoJobs(after: Int64 = 0, excluding: Set<Int64>, limit: Int) throws -> [VideoJob] {
         guard limit > 0 else { return [] }
         return try pool.read { db in
             let fetch = limit + excluding.count
@@ -31,9 +33,9 @@ extension Store {
                 SELECT e.inbox_id, e.clip_url, e.clip_offset_s, e.ts, i.arrived_at FROM site_events e
                 JOIN inbox i ON i.id = e.inbox_id
                 LEFT JOIN video_analyses a ON a.inbox_id = e.inbox_id
-                WHERE e.clip_url IS NOT NULL AND e.clip_url != '' AND a.inbox_id IS NULL
+                WHERE e.inbox_id > ? AND e.clip_url IS NOT NULL AND e.clip_url != '' AND a.inbox_id IS NULL
                 ORDER BY e.inbox_id LIMIT ?
-                """, arguments: [fetch]).map {
+                """, arguments: [after, fetch]).map {
                 VideoJob(inboxId: $0[0], url: $0[1], kind: .clip(offsetS: $0[2], eventTime: Instant(millis: $0[3])),
                          arrivedAt: Instant(millis: $0[4]))
             }
@@ -41,8 +43,8 @@ extension Store {
                 SELECT s.inbox_id, s.url, s.source, s.start, i.arrived_at FROM video_segments s
                 JOIN inbox i ON i.id = s.inbox_id
                 LEFT JOIN video_analyses a ON a.inbox_id = s.inbox_id
-                WHERE a.inbox_id IS NULL ORDER BY s.inbox_id LIMIT ?
-                """, arguments: [fetch]).map {
+                WHERE s.inbox_id > ? AND a.inbox_id IS NULL ORDER BY s.inbox_id LIMIT ?
+                """, arguments: [after, fetch]).map {
                 VideoJob(inboxId: $0[0], url: $0[1], kind: .segment(source: $0[2], start: Instant(millis: $0[3])),
                          arrivedAt: Instant(millis: $0[4]))
             }
