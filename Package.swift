@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "MuckwatchCoreTests", dependencies: ["MuckwatchCore", "MuckwatchConfig"]),
         .testTarget(name: "MuckwatchMediaTests", dependencies: ["MuckwatchMedia", "MuckwatchCore"]),
         .testTarget(name: "MuckwatchStoreTests", dependencies: [
-            "MuckwatchCore", "MuckwatchStore", .product(name: "GRDB", package: "GRDB.swift"),
+            "MuckwatchCore", "MuckwatchStore", "MuckwatchMedia", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(
             name: "IntegrationTests",
