@@ -18,13 +18,9 @@
 static inline int64_t cffmpeg_nopts_value(void) { return AV_NOPTS_VALUE; }
 static inline int cffmpeg_error_eof(void) { return AVERROR_EOF; }
 static inline int cffmpeg_error_exit(void) { return AVERROR_EXIT; }
-static inline int cffmpeg_error_eagain(void) { return AVERROR(EAGAIN); }
-static inline int cffmpeg_error(int posix) { return AVERROR(posix); }
-static inline AVRational cffmpeg_time_base_q(void) { return AV_TIME_BASE_Q; }
 static inline int cffmpeg_time_base(void) { return AV_TIME_BASE; }
 static inline int cffmpeg_pkt_flag_key(void) { return AV_PKT_FLAG_KEY; }
 static inline int cffmpeg_pkt_flag_discard(void) { return AV_PKT_FLAG_DISCARD; }
-static inline int cffmpeg_pkt_flag_corrupt(void) { return AV_PKT_FLAG_CORRUPT; }
 
 /// FFmpeg's own log lines go nowhere by default, except that the last
 /// error-level line of each thread is kept: an open that fails then says

@@ -89,7 +89,7 @@ struct Probe: ParsableCommand {
         line.tags(f.tags)
         if let clock = reader.clock {
             line.key("wall_clock")
-            line.beginNested()
+            line.begin()
             line.field("source", clock.source.rawValue)
             line.field("time_at_start", RFC3339.format(clock.wallTime(atMediaSeconds: f.startTime ?? 0), offsetSeconds: 0))
             line.endNested()
@@ -258,14 +258,11 @@ struct JSONLinesWriter {
     private mutating func byte(_ c: UInt8) { bytes.append(c) }
     private mutating func ascii(_ s: StaticString) { s.withUTF8Buffer { bytes.append(contentsOf: $0) } }
 
-    /// Starts a record.
+    /// Starts a record, or an object as the value of the key just written.
     mutating func begin() {
         byte(UInt8(ascii: "{"))
         needsComma = false
     }
-
-    /// Starts an object as the value of the key just written.
-    mutating func beginNested() { begin() }
 
     mutating func endNested() {
         byte(UInt8(ascii: "}"))
