@@ -15,7 +15,11 @@ public struct DraftCase: Sendable, Equatable {
     public var rule: String
     public var severity: Severity
     public var legalBasis: String?
+    /// The penalty range the legal basis sets, from the config.
+    public var penalty: String?
     public var subject: Subject
+    /// Other trucks attribution found near the place, nearest first.
+    public var candidates: [CaseCandidate]
     public var lat: Double?
     public var lon: Double?
     public var firstSeen: Instant
@@ -25,6 +29,25 @@ public struct DraftCase: Sendable, Equatable {
     public var suggestedAction: SuggestedAction
     public var priorIncidents: Int
     public var summary: String
+}
+
+/// A truck attribution found near a case's place and time (§6).
+public struct CaseCandidate: Sendable, Equatable {
+    public var device: String
+    public var plate: String?
+    public var company: String?
+    public var distanceM: Double
+    public var passedAt: Instant
+    public var point: GeoPoint
+
+    public init(device: String, plate: String?, company: String?, distanceM: Double, passedAt: Instant, point: GeoPoint) {
+        self.device = device
+        self.plate = plate
+        self.company = company
+        self.distanceM = distanceM
+        self.passedAt = passedAt
+        self.point = point
+    }
 }
 
 /// One line of the alert log (§7.1). Fields are declared in the order the
@@ -69,7 +92,9 @@ public struct IncidentSettings: Sendable, Equatable {
     /// UTC offset of the centre's time zone, for printed times and case-id dates.
     public var utcOffsetSeconds: Int = 8 * 3600
     /// Article text per rule, copied into each case.
-    public var legalBasis: [String: String] = [:]
+    public var legalBasis: [String: String] = LegalBasis.defaults
+    /// Penalty range per rule, copied into each case.
+    public var penalty: [String: String] = LegalBasis.defaultPenalties
     /// How far back earlier incidents of the same party count for "721".
     public var historyDays: Double = 30
 
@@ -125,7 +150,8 @@ public struct IncidentBook: Sendable {
 
         let draft = DraftCase(
             id: caseId, rule: signal.rule, severity: signal.severity,
-            legalBasis: settings.legalBasis[signal.rule], subject: signal.subject,
+            legalBasis: settings.legalBasis[signal.rule], penalty: settings.penalty[signal.rule],
+            subject: signal.subject, candidates: signal.candidates,
             lat: signal.lat, lon: signal.lon, firstSeen: signal.ts, lastSeen: signal.ts,
             createdAt: now, verifyBy: now.adding(seconds: settings.verificationDeadlineH * 3600),
             suggestedAction: action, priorIncidents: prior, summary: signal.summary)

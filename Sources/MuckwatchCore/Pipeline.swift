@@ -27,6 +27,8 @@ public struct BatchOutcome: Sendable {
     public var openedCases: [DraftCase] = []
     public var evidence: [CaseEvidence] = []
     public var alerts: [Alert] = []
+    /// Track chunks completed in this batch, for the track index.
+    public var trackChunks: [TrackChunk] = []
     public var lastInboxId: Int64?
 
     public init() {}
@@ -54,7 +56,8 @@ public final class Pipeline {
         self.now = now
     }
 
-    public func process(_ messages: [InboxMessage], ledger: EventLedger) -> BatchOutcome {
+    public func process(_ messages: [InboxMessage], ledger: EventLedger,
+                        tracks: TrackHistory = [TrackChunk]()) -> BatchOutcome {
         var out = BatchOutcome()
         var eventsInBatch = Set<String>()
         for message in messages {

@@ -41,6 +41,8 @@ public struct Signal: Sendable, Equatable {
     public var lon: Double?
     public var summary: String
     public var evidence: EvidenceRef
+    /// Other trucks that could be the party, when attribution chose the subject.
+    public var candidates: [CaseCandidate] = []
 }
 
 /// A rule: a small state machine from decoded messages to signals. It reads

@@ -328,7 +328,7 @@ public final class ScenarioGenerator {
         violations = order.map { items[$0] }
     }
 
-    /// Site cameras' own detections that no rule acts on (bare soil,
+    /// ScenarioSite cameras' own detections that no rule acts on (bare soil,
     /// sprinklers off): about once an hour at half the construction sites.
     private func siteCameraBackground() -> [ScenarioMessage] {
         var out: [ScenarioMessage] = []
@@ -478,7 +478,7 @@ enum Payloads {
         s += Clock.local(tsMillis, withMillis: true) + "\",\"type\":\"" + type + "\""
         if let plate { s += ",\"plate\":\"" + plate + "\"" }
         s += ",\"confidence\":" + fixed(confidence, 2)
-        s += ",\"lat\":" + fixed(Geo.lat(p), 6) + ",\"lon\":" + fixed(Geo.lon(p), 6)
+        s += ",\"lat\":" + fixed(ScenarioGeo.lat(p), 6) + ",\"lon\":" + fixed(ScenarioGeo.lon(p), 6)
         let c = clip ?? {
             let seg = Clock.segment(tsMillis)
             return ("file:///var/lib/muckwatch/media/" + clipPrefix + "/seg-" + seg.name + ".ts", seg.offsetS)
@@ -503,7 +503,7 @@ struct Point: Equatable {
     func moved(_ dx: Double, _ dy: Double) -> Point { Point(x: x + dx, y: y + dy) }
 }
 
-enum Geo {
+enum ScenarioGeo {
     /// Futian, Shenzhen.
     static let lat0 = 22.5431, lon0 = 114.0579
     /// WGS-84 metres per degree at 22.54° N.
@@ -531,7 +531,7 @@ struct Route {
         var h: [Int] = []
         for i in 1..<points.count {
             c.append(c[i - 1] + points[i - 1].distance(to: points[i]))
-            h.append(Geo.bearing(points[i - 1], points[i]))
+            h.append(ScenarioGeo.bearing(points[i - 1], points[i]))
         }
         cumulative = c
         headings = h
@@ -681,7 +681,7 @@ struct Motion {
 
 // MARK: - The world: sites, cameras, companies, trucks, monitors
 
-struct Site {
+struct ScenarioSite {
     enum Kind: String { case construction, disposal }
     var kind: Kind
     var number: Int
@@ -738,7 +738,7 @@ final class World {
     let options: ScenarioOptions
     let seed: UInt64
     let duration: Double
-    var sites: [Site] = []
+    var sites: [ScenarioSite] = []
     var construction: [Int] = []
     var disposal: [Int] = []
     var companies: [String] = []
@@ -816,8 +816,8 @@ final class World {
 
     /// A quadrilateral site with its gate on the side facing the city centre
     /// and, for construction sites, a wash zone just inside the gate.
-    private func shape(_ kind: Site.Kind, _ number: Int, _ id: String, _ name: String, _ c: Point,
-                       halfW: Double, halfH: Double, _ rng: inout SplitMix64) -> Site {
+    private func shape(_ kind: ScenarioSite.Kind, _ number: Int, _ id: String, _ name: String, _ c: Point,
+                       halfW: Double, halfH: Double, _ rng: inout SplitMix64) -> ScenarioSite {
         let j = 8.0
         let sw = c.moved(-halfW + rng.uniform(-j, j), -halfH + rng.uniform(-j, j))
         let se = c.moved(halfW + rng.uniform(-j, j), -halfH + rng.uniform(-j, j))
@@ -831,7 +831,7 @@ final class World {
         let mid = a.lerp(b, 0.5)
         let gate = mid.moved(inward.0 * 4, inward.1 * 4)
         let washCentre = mid.moved(inward.0 * 25, inward.1 * 25)
-        var site = Site(kind: kind, number: number, id: id, name: name, centre: c, halfW: halfW, halfH: halfH,
+        var site = ScenarioSite(kind: kind, number: number, id: id, name: name, centre: c, halfW: halfW, halfH: halfH,
                         ring: ring, gate: gate, camera: "", washCentre: washCentre)
         if kind == .construction {
             let (hx, hy) = inward.0 == 0 ? (12.0, 4.0) : (4.0, 12.0)
@@ -1404,7 +1404,7 @@ final class TruckStream: FeedSource {
         }
     }
 
-    private func event(_ site: Site, _ ts: Double, _ type: String, _ confidence: Double, plate: Bool,
+    private func event(_ site: ScenarioSite, _ ts: Double, _ type: String, _ confidence: Double, plate: Bool,
                        planted: String? = nil, note: String = "", duplicate: Bool = false) {
         let delay = Int64(eventRng.int(400, 1600))
         guard ts >= 0, ts < world.duration else { return }
@@ -1538,9 +1538,9 @@ final class TruckStream: FeedSource {
         s.time(world.options.start.millis + r.tick * 1000, offsetSeconds: Clock.offset, withMillis: false)
         s.add(payloadPlate)
         s.add(",\"lat\":")
-        s.fixed(Geo.lat(r.p), 6)
+        s.fixed(ScenarioGeo.lat(r.p), 6)
         s.add(",\"lon\":")
-        s.fixed(Geo.lon(r.p), 6)
+        s.fixed(ScenarioGeo.lon(r.p), 6)
         s.add(",\"speed_kmh\":")
         s.int(Int64(r.speedTenths / 10))
         s.b.append(UInt8(ascii: "."))
@@ -1684,7 +1684,7 @@ struct DroneFlight {
         t += climb
         var arrivals: [Double] = []
         for (p, hover) in legs + [(base, 0)] {
-            heading = Geo.bearing(here, p)
+            heading = ScenarioGeo.bearing(here, p)
             let dur = here.distance(to: p) / speed
             segments.append(Segment(from: t, to: t + dur, a: here, b: p, alt0: altitude, alt1: altitude, heading: heading))
             t += dur
@@ -1710,7 +1710,7 @@ struct DroneFlight {
             let alt = s.alt0 + (s.alt1 - s.alt0) * f + rng.uniform(-0.3, 0.3)
             let tsMs = world.instant(tick).millis
             var text = "{\"drone\":\"" + drone + "\",\"ts\":\"" + Clock.local(tsMs, withMillis: true) + "\""
-            text += ",\"lat\":" + fixed(Geo.lat(p), 6) + ",\"lon\":" + fixed(Geo.lon(p), 6)
+            text += ",\"lat\":" + fixed(ScenarioGeo.lat(p), 6) + ",\"lon\":" + fixed(ScenarioGeo.lon(p), 6)
             text += ",\"alt_m\":" + fixed(max(0, alt), 1) + ",\"heading_deg\":" + String(s.heading) + "}"
             messages.append(ScenarioMessage(t: tsMs + Int64(rng.int(100, 400)), topic: Topics.drone(drone),
                                             payload: Array(text.utf8), kind: .droneTelemetry))
@@ -1783,7 +1783,7 @@ struct BadMessages {
                 let t = tsMs + Int64(rng.int(200, 900))
                 let spec = world.trucks[first + j % min(6, count)]
                 let p = world.sites[spec.home].gate.moved(rng.uniform(-400, 400), rng.uniform(-400, 400))
-                let lat = fixed(Geo.lat(p), 6), lon = fixed(Geo.lon(p), 6)
+                let lat = fixed(ScenarioGeo.lat(p), 6), lon = fixed(ScenarioGeo.lon(p), 6)
                 let ts = "\"" + Clock.local(tsMs, withMillis: false) + "\""
                 let device = spec.device, plate = spec.plate
                 func truck(_ fields: String) -> [UInt8] {
@@ -1800,7 +1800,7 @@ struct BadMessages {
                     payload = Array(full.prefix(full.count * 3 / 5))
                 case "jt808":
                     payload = Self.jt808(phone: 13_912_340_000 + Int64(spec.index), serial: UInt16(block * 31 + 7),
-                                         lat: Geo.lat(p), lon: Geo.lon(p), tsMs: tsMs)
+                                         lat: ScenarioGeo.lat(p), lon: ScenarioGeo.lon(p), tsMs: tsMs)
                 case "array":
                     payload = Array("[\(lat),\(lon)]".utf8)
                 case "empty":
@@ -1982,7 +1982,7 @@ extension ScenarioGenerator {
         }
         y += "\n# Not read by this loader yet: the site gate cameras and the fume monitors.\n#   cameras:\n"
         for s in world.sites {
-            y += "#     - {id: \(s.camera), site: \(s.id), lat: \(fixed(Geo.lat(s.gate), 6)), lon: \(fixed(Geo.lon(s.gate), 6))}\n"
+            y += "#     - {id: \(s.camera), site: \(s.id), lat: \(fixed(ScenarioGeo.lat(s.gate), 6)), lon: \(fixed(ScenarioGeo.lon(s.gate), 6))}\n"
         }
         y += "#   fume_monitors:\n"
         for m in world.monitors {
@@ -1994,7 +1994,7 @@ extension ScenarioGenerator {
     /// `sites.geojson`: one feature per line, closed counter-clockwise rings.
     public var sitesGeoJSON: String {
         func ring(_ points: [Point]) -> String {
-            "[[" + (points + [points[0]]).map { "[" + fixed(Geo.lon($0), 6) + "," + fixed(Geo.lat($0), 6) + "]" }
+            "[[" + (points + [points[0]]).map { "[" + fixed(ScenarioGeo.lon($0), 6) + "," + fixed(ScenarioGeo.lat($0), 6) + "]" }
                 .joined(separator: ",") + "]]"
         }
         func feature(_ properties: JSONLine, _ points: [Point]) -> String {

@@ -9,6 +9,7 @@ extension Store {
     /// Writes a batch's outcome; returns the stored alerts.
     static func apply(_ o: BatchOutcome, clock: Instant?, _ db: Database) throws -> [StoredAlert] {
         for d in o.decoded { try insert(d, db) }
+        try insertTrackChunks(o.trackChunks, db)
         for (m, failure) in o.deadLetters {
             try db.cachedStatement(sql: """
                 INSERT INTO dead_letters (inbox_id, topic, payload, arrived_at, reason, detail) VALUES (?, ?, ?, ?, ?, ?)
@@ -21,12 +22,19 @@ extension Store {
         }
         for c in o.openedCases {
             try db.execute(sql: """
-                INSERT INTO cases (case_id, rule, severity, status, legal_basis, subject_kind, subject_id, plate, company,
+                INSERT INTO cases (case_id, rule, severity, status, legal_basis, penalty, subject_kind, subject_id, plate, company,
                   lat, lon, first_seen, last_seen, created_at, verify_by, suggested_action, prior_incidents, summary)
-                VALUES (?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [c.id, c.rule, c.severity.rawValue, c.legalBasis, c.subject.kind, c.subject.id,
+                VALUES (?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [c.id, c.rule, c.severity.rawValue, c.legalBasis, c.penalty, c.subject.kind, c.subject.id,
                                  c.subject.plate, c.subject.company, c.lat, c.lon, c.firstSeen.millis, c.lastSeen.millis,
                                  c.createdAt.millis, c.verifyBy.millis, c.suggestedAction.rawValue, c.priorIncidents, c.summary])
+            for (rank, k) in c.candidates.enumerated() {
+                try db.execute(sql: """
+                    INSERT INTO case_candidates (case_id, rank, device, plate, company, distance_m, passed_at, lat, lon)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [c.id, rank + 1, k.device, k.plate, k.company, k.distanceM, k.passedAt.millis,
+                                     k.point.lat, k.point.lon])
+            }
             try db.execute(sql: """
                 INSERT INTO case_status_history (case_id, status, actor, at, note) VALUES (?, 'draft', ?, ?, 'opened by rule ' || ?)
                 """, arguments: [c.id, actor, c.createdAt.millis, c.rule])

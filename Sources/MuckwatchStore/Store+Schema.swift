@@ -156,6 +156,55 @@ extension Store {
                 );
                 """)
         }
+        m.registerMigration("v5: track index") { db in
+            // Attribution (§6): trucks whose tracks passed near a place and
+            // time. One row per chunk of a truck's consecutive fixes (see
+            // `TrackChunk`), boxed in space and time. Integer coordinates:
+            // microdegrees, and seconds since `trackEpoch` (2020-01-01 UTC),
+            // each box rounded outward.
+            try db.execute(sql: """
+                CREATE VIRTUAL TABLE track_chunks USING rtree_i32(
+                  id, min_lat, max_lat, min_lon, max_lon, min_t, max_t,
+                  +device TEXT, +fixes BLOB
+                );
+                """)
+        }
+        m.registerMigration("v6: case procedure") { db in
+            try db.execute(sql: """
+                ALTER TABLE cases ADD COLUMN penalty TEXT;
+                -- The other trucks attribution found, nearest first; the
+                -- suspected party is in cases itself.
+                CREATE TABLE case_candidates (
+                  case_id TEXT NOT NULL REFERENCES cases(case_id),
+                  rank INTEGER NOT NULL,
+                  device TEXT NOT NULL, plate TEXT, company TEXT,
+                  distance_m REAL NOT NULL, passed_at INTEGER NOT NULL,
+                  lat REAL NOT NULL, lon REAL NOT NULL,
+                  PRIMARY KEY (case_id, rank)
+                );
+                -- Whole-process record (§1, §7.3): what was written stays written.
+                CREATE TRIGGER case_status_history_no_update BEFORE UPDATE ON case_status_history
+                  BEGIN SELECT RAISE(ABORT, 'case history is append-only'); END;
+                CREATE TRIGGER case_status_history_no_delete BEFORE DELETE ON case_status_history
+                  BEGIN SELECT RAISE(ABORT, 'case history is append-only'); END;
+                CREATE TRIGGER evidence_no_update BEFORE UPDATE ON evidence
+                  BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+                CREATE TRIGGER evidence_no_delete BEFORE DELETE ON evidence
+                  BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+                CREATE TRIGGER case_candidates_no_update BEFORE UPDATE ON case_candidates
+                  BEGIN SELECT RAISE(ABORT, 'case candidates are append-only'); END;
+                CREATE TRIGGER case_candidates_no_delete BEFORE DELETE ON case_candidates
+                  BEGIN SELECT RAISE(ABORT, 'case candidates are append-only'); END;
+                CREATE TRIGGER cases_no_delete BEFORE DELETE ON cases
+                  BEGIN SELECT RAISE(ABORT, 'cases are never deleted'); END;
+                -- Status moves forward only: draft → registered → dismissed, or
+                -- draft → dismissed. A dismissed case stays dismissed.
+                CREATE TRIGGER cases_status_forward BEFORE UPDATE OF status ON cases
+                  WHEN NOT ((OLD.status = 'draft' AND NEW.status IN ('registered', 'dismissed'))
+                         OR (OLD.status = 'registered' AND NEW.status = 'dismissed'))
+                  BEGIN SELECT RAISE(ABORT, 'a case status moves forward only'); END;
+                """)
+        }
         return m
     }
 
