@@ -130,37 +130,187 @@ extension MuckwatchConfiguration {
             pipeline.incidents.windowS = try c.double("incident_window_s", in: 1...86_400) ?? pipeline.incidents.windowS
         }
 
-        if let r = try top.section("rules") {
-            try r.allow(["uncovered_load", "spill"])
-            if let u = try r.section("uncovered_load") {
-                try u.allow(["min_speed_kmh", "min_duration_s", "min_confidence", "legal_basis"])
-                pipeline.uncoveredLoad.minSpeedKmh = try u.double("min_speed_kmh", in: 0...200) ?? pipeline.uncoveredLoad.minSpeedKmh
-                pipeline.uncoveredLoad.minDurationS = try u.double("min_duration_s", in: 0...3600) ?? pipeline.uncoveredLoad.minDurationS
-                pipeline.uncoveredLoad.minConfidence = try u.double("min_confidence", in: 0...1) ?? pipeline.uncoveredLoad.minConfidence
-                pipeline.incidents.legalBasis["uncovered_load"] = try u.string("legal_basis")
+        if let r = try top.section("rules") { try readRules(r) }
+        if let reg = try top.section("registry") { try readRegistry(reg) }
+    }
+
+    private mutating func readRules(_ r: Section) throws(ConfigError) {
+        try r.allow(Set(RuleSettings.allRules + ["enabled", "geofence", "attribution"]))
+        var rules = pipeline.rules
+        if let enabled = try r.strings("enabled") {
+            for name in enabled where !RuleSettings.allRules.contains(name) {
+                throw r.error("enabled", "lists '\(name)'; the rules are \(RuleSettings.allRules.joined(separator: ", "))")
             }
-            if let s = try r.section("spill") {
-                try s.allow(["min_confidence", "legal_basis"])
-                pipeline.spillMinConfidence = try s.double("min_confidence", in: 0...1) ?? pipeline.spillMinConfidence
-                pipeline.incidents.legalBasis["spill"] = try s.string("legal_basis")
-            }
+            rules.enabled = Set(enabled)
+        }
+        if let g = try r.section("geofence") {
+            try g.allow(["dwell_s"])
+            rules.geofence.dwellS = try g.double("dwell_s", in: 0...3600) ?? rules.geofence.dwellS
+        }
+        if let a = try r.section("attribution") {
+            try a.allow(["radius_m", "lookback_s"])
+            rules.attribution.radiusM = try a.double("radius_m", in: 1...5000) ?? rules.attribution.radiusM
+            rules.attribution.lookbackS = try a.double("lookback_s", in: 1...86_400) ?? rules.attribution.lookbackS
+        }
+        /// A rule's section: its own keys plus the case texts every rule has.
+        func section(_ name: String, _ keys: Set<String>) throws(ConfigError) -> Section? {
+            guard let s = try r.section(name) else { return nil }
+            try s.allow(keys.union(["legal_basis", "penalty"]))
+            if let text = try s.string("legal_basis") { pipeline.incidents.legalBasis[name] = text }
+            if let text = try s.string("penalty") { pipeline.incidents.penalty[name] = text }
+            return s
+        }
+        if let u = try section("uncovered_load", ["min_speed_kmh", "min_duration_s", "min_confidence"]) {
+            rules.uncoveredLoad.minSpeedKmh = try u.double("min_speed_kmh", in: 0...200) ?? rules.uncoveredLoad.minSpeedKmh
+            rules.uncoveredLoad.minDurationS = try u.double("min_duration_s", in: 0...3600) ?? rules.uncoveredLoad.minDurationS
+            rules.uncoveredLoad.minConfidence = try u.double("min_confidence", in: 0...1) ?? rules.uncoveredLoad.minConfidence
+        }
+        if let s = try section("spill", ["min_confidence", "min_drop_kg", "drop_window_s", "min_speed_kmh"]) {
+            rules.spill.minConfidence = try s.double("min_confidence", in: 0...1) ?? rules.spill.minConfidence
+            rules.spill.minDropKg = try s.double("min_drop_kg", in: 1...100_000) ?? rules.spill.minDropKg
+            rules.spill.dropWindowS = try s.double("drop_window_s", in: 1...3600) ?? rules.spill.dropWindowS
+            rules.spill.minSpeedKmh = try s.double("min_speed_kmh", in: 0...200) ?? rules.spill.minSpeedKmh
+        }
+        if let d = try section("illegal_dumping", ["min_loss_fraction", "max_speed_kmh"]) {
+            rules.illegalDumping.minLossFraction = try d.double("min_loss_fraction", in: 0.01...1) ?? rules.illegalDumping.minLossFraction
+            rules.illegalDumping.maxSpeedKmh = try d.double("max_speed_kmh", in: 0...200) ?? rules.illegalDumping.maxSpeedKmh
+        }
+        if let w = try section("unwashed_exit", ["min_wash_s", "min_confidence"]) {
+            rules.unwashedExit.minWashS = try w.double("min_wash_s", in: 0...3600) ?? rules.unwashedExit.minWashS
+            rules.unwashedExit.minConfidence = try w.double("min_confidence", in: 0...1) ?? rules.unwashedExit.minConfidence
+        }
+        if let o = try section("off_hours", ["min_speed_kmh"]) {
+            rules.offHours.minSpeedKmh = try o.double("min_speed_kmh", in: 0...200) ?? rules.offHours.minSpeedKmh
+        }
+        if let f = try section("fume_exceedance", ["limit_mg_m3", "window_s"]) {
+            rules.fumeExceedance.limitMgM3 = try f.double("limit_mg_m3", in: 0...1000) ?? rules.fumeExceedance.limitMgM3
+            rules.fumeExceedance.windowS = try f.double("window_s", in: 1...86_400) ?? rules.fumeExceedance.windowS
+        }
+        if let p = try section("purifier_off", ["min_duration_s"]) {
+            rules.purifierOff.minDurationS = try p.double("min_duration_s", in: 0...86_400) ?? rules.purifierOff.minDurationS
+        }
+        if let d = try section("device_silent", ["silence_s", "min_speed_kmh"]) {
+            rules.deviceSilent.silenceS = try d.double("silence_s", in: 1...86_400) ?? rules.deviceSilent.silenceS
+            rules.deviceSilent.minSpeedKmh = try d.double("min_speed_kmh", in: 0...200) ?? rules.deviceSilent.minSpeedKmh
+        }
+        pipeline.rules = rules
+    }
+
+    private mutating func readRegistry(_ reg: Section) throws(ConfigError) {
+        try reg.allow(["companies", "trucks", "sites", "cameras", "fume_monitors"])
+        let offset = pipeline.incidents.utcOffsetSeconds
+
+        var companies: [Company] = []
+        var companyIds = Set<String>()
+        for c in try reg.list("companies") ?? [] {
+            try c.allow(["id", "name"])
+            guard let id = try c.string("id") else { throw c.error("id", "is required for every company") }
+            guard companyIds.insert(id).inserted else { throw c.error("id", "'\(id)' is listed twice") }
+            companies.append(Company(id: id, name: try c.string("name") ?? id))
         }
 
-        if let reg = try top.section("registry") {
-            try reg.allow(["trucks"])
-            var trucks: [RegisteredTruck] = []
-            var seenDevices = Set<String>(), seenPlates = Set<String>()
-            for t in try reg.list("trucks") ?? [] {
-                try t.allow(["device", "plate", "company", "empty_kg"])
-                guard let device = try t.string("device") else { throw t.error("device", "is required for every truck") }
-                guard seenDevices.insert(device).inserted else { throw t.error("device", "'\(device)' is listed twice") }
-                let plate = try t.string("plate")
-                if let plate, !seenPlates.insert(plate).inserted { throw t.error("plate", "'\(plate)' is listed twice") }
-                trucks.append(RegisteredTruck(device: device, plate: plate, company: try t.string("company"),
-                                              emptyKg: try t.double("empty_kg", in: 0...200_000)))
+        var trucks: [RegisteredTruck] = []
+        var seenDevices = Set<String>(), seenPlates = Set<String>(), seenPhones = Set<String>()
+        for t in try reg.list("trucks") ?? [] {
+            try t.allow(["device", "plate", "company", "empty_kg", "phone", "permit", "permitted_hours"])
+            guard let device = try t.string("device") else { throw t.error("device", "is required for every truck") }
+            guard seenDevices.insert(device).inserted else { throw t.error("device", "'\(device)' is listed twice") }
+            let plate = try t.string("plate").map(Plate.normalize)
+            if let plate, !seenPlates.insert(plate).inserted { throw t.error("plate", "'\(plate)' is listed twice") }
+            var company = try t.string("company")
+            if let name = company, !companies.isEmpty {
+                guard let c = companies.first(where: { $0.id == name || $0.name == name }) else {
+                    throw t.error("company", "'\(name)' is not in registry.companies (by id or name)")
+                }
+                company = c.name
             }
-            pipeline.registry = Registry(trucks: trucks)
+            let phone = try t.string("phone")
+            if let phone {
+                guard !phone.isEmpty, phone.count <= 20, phone.allSatisfy(\.isASCII), phone.allSatisfy(\.isNumber) else {
+                    throw t.error("phone", "'\(phone)' should be the terminal's phone number, digits only (quote it to keep leading zeros)")
+                }
+                guard seenPhones.insert(phone).inserted else { throw t.error("phone", "'\(phone)' is listed twice") }
+            }
+            var truck = RegisteredTruck(device: device, plate: plate, company: company,
+                                        emptyKg: try t.double("empty_kg", in: 0...200_000), phone: phone)
+            if let permit = try t.section("permit") {
+                try permit.allow(["from", "until"])
+                truck.permitFrom = try permit.localDate("from", offsetSeconds: offset)
+                truck.permitUntil = try permit.localDate("until", offsetSeconds: offset)
+                if let from = truck.permitFrom, let until = truck.permitUntil, until <= from {
+                    throw permit.error("until", "is not after 'from'")
+                }
+            }
+            for text in try t.strings("permitted_hours") ?? [] {
+                guard let window = Self.dailyWindow(text) else {
+                    throw t.error("permitted_hours", "has '\(text)'; write local times like \"22:00-06:00\"")
+                }
+                truck.permittedHours.append(window)
+            }
+            trucks.append(truck)
         }
+
+        var sites: [Site] = []
+        if let s = try reg.section("sites") {
+            try s.allow(["file", "coordinates"])
+            guard let file = try s.string("file") else { throw s.error("file", "is required: the GeoJSON file with the sites' polygons") }
+            let crs = try s.string("coordinates") ?? "wgs84"
+            guard crs == "wgs84" || crs == "gcj02" else {
+                throw s.error("coordinates", "is '\(crs)'; it should be wgs84 or gcj02 (what Chinese web maps draw in)")
+            }
+            sites = try Self.loadSites(path: resolve(file, key: s), gcj02: crs == "gcj02", section: s)
+        }
+
+        var cameras: [RegisteredCamera] = []
+        var cameraIds = Set<String>()
+        for c in try reg.list("cameras") ?? [] {
+            try c.allow(["id", "site", "lat", "lon"])
+            guard let id = try c.string("id") else { throw c.error("id", "is required for every camera") }
+            guard cameraIds.insert(id).inserted else { throw c.error("id", "'\(id)' is listed twice") }
+            let site = try c.string("site")
+            if let site, !sites.contains(where: { $0.id == site }) {
+                throw c.error("site", "'\(site)' is not a site in registry.sites")
+            }
+            let lat = try c.double("lat", in: -90...90), lon = try c.double("lon", in: -180...180)
+            if (lat == nil) != (lon == nil) { throw c.error(lat == nil ? "lat" : "lon", "is needed too: a position needs both lat and lon") }
+            cameras.append(RegisteredCamera(id: id, site: site, point: lat.map { GeoPoint(lat: $0, lon: lon!) }))
+        }
+
+        var monitors: [FumeMonitor] = []
+        var monitorIds = Set<String>()
+        for m in try reg.list("fume_monitors") ?? [] {
+            try m.allow(["id", "restaurant", "address", "purifier_class"])
+            guard let id = try m.string("id") else { throw m.error("id", "is required for every fume monitor") }
+            guard monitorIds.insert(id).inserted else { throw m.error("id", "'\(id)' is listed twice") }
+            guard let restaurant = try m.string("restaurant") else { throw m.error("restaurant", "is required: the party a case is about") }
+            let size = try m.string("purifier_class")
+            if let size, !["small", "medium", "large"].contains(size) {
+                throw m.error("purifier_class", "is '\(size)'; GB 18483 classes are small, medium, large")
+            }
+            monitors.append(FumeMonitor(id: id, restaurant: restaurant, address: try m.string("address"), purifierClass: size))
+        }
+        pipeline.registry = Registry(trucks: trucks, companies: companies, sites: sites, cameras: cameras, monitors: monitors)
+    }
+
+    /// A path in the config, relative to the config file's folder.
+    private func resolve(_ path: String, key: Section) -> String {
+        if path.hasPrefix("/") { return path }
+        guard let source else { return path }
+        return URL(fileURLWithPath: source).deletingLastPathComponent().appendingPathComponent(path).path
+    }
+
+    /// `HH:MM-HH:MM` as a daily window.
+    static func dailyWindow(_ text: String) -> DailyWindow? {
+        let parts = text.split(separator: "-").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2 else { return nil }
+        func minute(_ s: String) -> Int? {
+            let hm = s.split(separator: ":")
+            guard hm.count == 2, let h = Int(hm[0]), let m = Int(hm[1]), (0...24).contains(h), (0..<60).contains(m),
+                  h * 60 + m <= 1440 else { return nil }
+            return h * 60 + m
+        }
+        guard let a = minute(parts[0]), let b = minute(parts[1]), a != b else { return nil }
+        return DailyWindow(startMinute: a % 1440, endMinute: b == 1440 ? 1440 : b)
     }
 
     private func defaultFilter(_ kind: PayloadKind) -> TopicFilter {
@@ -200,7 +350,7 @@ extension MuckwatchConfiguration {
 }
 
 /// A YAML mapping being read, with its dotted path for error messages.
-private struct Section {
+struct Section {
     let mapping: Node.Mapping
     let line: Int?
     let path: String
@@ -267,6 +417,15 @@ private struct Section {
             throw error(key, "names '\(path)', which does not exist or cannot be read")
         }
         return path
+    }
+
+    /// A local date (`2026-01-01`) as the instant its day starts.
+    func localDate(_ key: String, offsetSeconds: Int) throws(ConfigError) -> Instant? {
+        guard let text = try string(key) else { return nil }
+        guard text.count == 10, let day = RFC3339.parse(text + "T00:00:00Z") else {
+            throw error(key, "is '\(text)'; write a date like 2026-01-01")
+        }
+        return day.adding(seconds: -Double(offsetSeconds))
     }
 
     func section(_ key: String) throws(ConfigError) -> Section? {

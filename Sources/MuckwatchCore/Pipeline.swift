@@ -7,8 +7,7 @@ public protocol EventLedger {
 public struct PipelineSettings: Sendable {
     public var routes: TopicRoutes = .defaults
     public var registry: Registry = Registry()
-    public var uncoveredLoad = UncoveredLoadRule.Thresholds()
-    public var spillMinConfidence: Double = 0.6
+    public var rules = RuleSettings()
     public var incidents = IncidentSettings()
 
     public init() {}
@@ -42,22 +41,33 @@ public final class Pipeline {
     public private(set) var rules: [any Rule]
     public private(set) var incidents: IncidentBook
     private let decoder: PayloadDecoder
+    private var trucks: TruckTracker
+    private var trackBuilder = TrackBuilder()
     /// The pipeline's clock: the latest message time seen.
     public private(set) var now: Instant?
 
     public init(settings: PipelineSettings, incidents: IncidentBook? = nil, now: Instant? = nil) {
         self.settings = settings
         self.decoder = settings.payloadDecoder()
-        self.rules = [
-            UncoveredLoadRule(thresholds: settings.uncoveredLoad),
-            SpillRule(minConfidence: settings.spillMinConfidence),
+        let r = settings.rules
+        let all: [any Rule] = [
+            UncoveredLoadRule(thresholds: r.uncoveredLoad),
+            SpillRule(thresholds: r.spill),
+            IllegalDumpingRule(thresholds: r.illegalDumping),
+            UnwashedExitRule(thresholds: r.unwashedExit),
+            OffHoursRule(thresholds: r.offHours),
+            FumeExceedanceRule(thresholds: r.fumeExceedance),
+            PurifierOffRule(thresholds: r.purifierOff),
+            DeviceSilentRule(thresholds: r.deviceSilent),
         ]
+        self.rules = all.filter { r.enabled.contains($0.name) }
+        self.trucks = TruckTracker(registry: settings.registry, dwellS: r.geofence.dwellS)
         self.incidents = incidents ?? IncidentBook(settings: settings.incidents)
         self.now = now
     }
 
     public func process(_ messages: [InboxMessage], ledger: EventLedger,
-                        tracks: TrackHistory = [TrackChunk]()) -> BatchOutcome {
+                        history: TrackHistory = [TrackChunk]()) -> BatchOutcome {
         var out = BatchOutcome()
         var eventsInBatch = Set<String>()
         for message in messages {
@@ -82,8 +92,20 @@ public final class Pipeline {
             let decoded = DecodedMessage(message: message, record: record)
             out.decoded.append(decoded)
             now = max(now ?? record.ts, record.ts)
+            var view: TruckView?
+            if case .truck(let t) = record {
+                view = trucks.observe(t)
+                trackBuilder.add(t, current: view!.isCurrent)
+            }
+            let context = RuleContext(registry: settings.registry, now: now!,
+                                      utcOffsetSeconds: settings.incidents.utcOffsetSeconds, truck: view)
             for i in rules.indices {
-                for signal in rules[i].evaluate(decoded, registry: settings.registry) {
+                for var signal in rules[i].evaluate(decoded, context) {
+                    if case .event(let e) = record {
+                        Attribution.attribute(&signal, event: e, settings: settings.rules.attribution,
+                                              registry: settings.registry, committed: history, builder: trackBuilder,
+                                              offsetSeconds: settings.incidents.utcOffsetSeconds)
+                    }
                     switch incidents.apply(signal, now: now!) {
                     case .opened(let draft, let alert, let evidence):
                         out.openedCases.append(draft)
@@ -95,6 +117,7 @@ public final class Pipeline {
                 }
             }
         }
+        out.trackChunks = trackBuilder.takeCompleted()
         return out
     }
 }

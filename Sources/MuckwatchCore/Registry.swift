@@ -174,8 +174,9 @@ public struct Subject: Sendable, Hashable, Codable {
             if let t = registry.truck(plate: plate) {
                 return Subject(kind: "truck", id: t.device, plate: t.plate ?? plate, company: t.company)
             }
-            let normalised = Plate.normalize(plate)
-            return Subject(kind: "truck", id: normalised, plate: normalised)
+            // Keyed by the canonical spelling, so two cameras' readings of one
+            // plate are one party; shown as read.
+            return Subject(kind: "truck", id: Plate.normalize(plate), plate: plate)
         }
         return Subject(kind: event.sourceKind.rawValue, id: event.source)
     }

@@ -45,11 +45,25 @@ public struct Signal: Sendable, Equatable {
     public var candidates: [CaseCandidate] = []
 }
 
+/// What a rule sees besides the message itself.
+public struct RuleContext: Sendable {
+    public var registry: Registry
+    /// The pipeline's clock: the latest message time seen.
+    public var now: Instant
+    /// Seconds east of UTC of the centre's time zone (permitted hours are local).
+    public var utcOffsetSeconds: Int
+    /// For a tracker fix: where it puts the truck.
+    public var truck: TruckView?
+
+    /// A current tracker fix (not a late or repeated one), if this is one.
+    var currentFix: TruckView? { truck.flatMap { $0.isCurrent ? $0 : nil } }
+}
+
 /// A rule: a small state machine from decoded messages to signals. It reads
 /// no clock but the messages' own times, so a replay gives the same signals.
 public protocol Rule: Sendable {
     var name: String { get }
-    mutating func evaluate(_ decoded: DecodedMessage, registry: Registry) -> [Signal]
+    mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal]
 }
 
 func evidence(of decoded: DecodedMessage) -> EvidenceRef {
@@ -91,30 +105,24 @@ func eventSignal(_ decoded: DecodedMessage, type: SiteEventType, minConfidence: 
                   evidence: evidence(of: decoded))
 }
 
-/// `uncovered_load` (§6): a loaded truck moving with its cover open for a
-/// sustained time, or a camera/drone detection.
+/// `uncovered_load` (§6): a loaded truck moving with its cover open outside
+/// every site for a sustained time, or a camera/drone detection.
 public struct UncoveredLoadRule: Rule {
-    public struct Thresholds: Sendable, Equatable {
-        public var minSpeedKmh: Double = 5
-        public var minDurationS: Double = 30
-        public var minConfidence: Double = 0.6
-        public init() {}
-    }
-
     public let name = "uncovered_load"
-    public var thresholds: Thresholds
+    public var thresholds: RuleSettings.UncoveredLoad
     /// Per device: when the current uncovered stretch started (or last fired).
     private var uncoveredSince: [String: Instant] = [:]
 
-    public init(thresholds: Thresholds = Thresholds()) { self.thresholds = thresholds }
+    public init(thresholds: RuleSettings.UncoveredLoad = .init()) { self.thresholds = thresholds }
 
-    public mutating func evaluate(_ decoded: DecodedMessage, registry: Registry) -> [Signal] {
+    public mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal] {
         switch decoded.record {
         case .truck(let t):
-            return tracker(t, decoded, registry).map { [$0] } ?? []
+            guard let view = context.currentFix else { return [] }
+            return tracker(t, view, decoded, context.registry).map { [$0] } ?? []
         case .event:
             let signal = eventSignal(decoded, type: .uncoveredLoad, minConfidence: thresholds.minConfidence,
-                                     rule: name, severity: .major, registry: registry) { e, subject in
+                                     rule: name, severity: .major, registry: context.registry) { e, subject in
                 subject.kind == "truck"
                     ? "\(e.source) saw \(subject.displayName) carrying an uncovered load"
                     : "\(e.source) saw a truck carrying an uncovered load"
@@ -125,13 +133,10 @@ public struct UncoveredLoadRule: Rule {
         }
     }
 
-    private mutating func tracker(_ t: TruckTelemetry, _ decoded: DecodedMessage, _ registry: Registry) -> Signal? {
-        let loaded: Bool = {
-            if t.load == .partial || t.load == .full { return true }
-            if let kg = t.loadKg, let empty = registry.truck(device: t.device)?.emptyKg { return kg > empty }
-            return false
-        }()
-        guard loaded, t.cover == .open, let speed = t.speedKmh, speed >= thresholds.minSpeedKmh else {
+    private mutating func tracker(_ t: TruckTelemetry, _ view: TruckView, _ decoded: DecodedMessage,
+                                  _ registry: Registry) -> Signal? {
+        guard isLoaded(t, registry), t.cover == .open, !view.insideAnySite,
+              let speed = t.speedKmh, speed >= thresholds.minSpeedKmh else {
             uncoveredSince[t.device] = nil
             return nil
         }
@@ -152,20 +157,299 @@ public struct UncoveredLoadRule: Rule {
     }
 }
 
-/// `spill` (§6): a camera/drone spill detection.
+/// Loaded by the tracker's load sensor, or by weight above the registered empty weight.
+func isLoaded(_ t: TruckTelemetry, _ registry: Registry) -> Bool {
+    if t.load == .partial || t.load == .full { return true }
+    if let kg = t.loadKg, let empty = registry.truck(device: t.device)?.emptyKg { return kg > empty }
+    return false
+}
+
+/// A truck's recent weights, for the rules that watch for load lost.
+struct WeightHistory {
+    var samples: [(ts: Instant, kg: Double)] = []
+
+    mutating func add(_ ts: Instant, _ kg: Double, keepS: Double) {
+        samples.append((ts, kg))
+        let horizon = ts.adding(seconds: -keepS)
+        if let first = samples.firstIndex(where: { $0.ts >= horizon }), first > 0 { samples.removeFirst(first) }
+    }
+
+    var heaviest: (ts: Instant, kg: Double)? { samples.max { $0.kg < $1.kg } }
+}
+
+/// `spill` (§6): a camera/drone spill detection, or a truck losing weight
+/// fast while it drives outside the disposal sites.
 public struct SpillRule: Rule {
     public let name = "spill"
-    public var minConfidence: Double
+    public var thresholds: RuleSettings.Spill
+    private var weights: [String: WeightHistory] = [:]
 
-    public init(minConfidence: Double = 0.6) { self.minConfidence = minConfidence }
+    public init(thresholds: RuleSettings.Spill = .init()) { self.thresholds = thresholds }
 
-    public mutating func evaluate(_ decoded: DecodedMessage, registry: Registry) -> [Signal] {
-        let signal = eventSignal(decoded, type: .spill, minConfidence: minConfidence,
-                                 rule: name, severity: .critical, registry: registry) { e, subject in
+    public mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal] {
+        if case .truck(let t) = decoded.record {
+            guard let view = context.currentFix else { return [] }
+            return tracker(t, view, decoded, context.registry).map { [$0] } ?? []
+        }
+        let signal = eventSignal(decoded, type: .spill, minConfidence: thresholds.minConfidence,
+                                 rule: name, severity: .critical, registry: context.registry) { e, subject in
             subject.kind == "truck"
                 ? "\(e.source) saw a spill from \(subject.displayName)"
                 : "\(e.source) saw a spill"
         }
         return signal.map { [$0] } ?? []
+    }
+
+    private mutating func tracker(_ t: TruckTelemetry, _ view: TruckView, _ decoded: DecodedMessage,
+                                  _ registry: Registry) -> Signal? {
+        guard let kg = t.loadKg, let speed = t.speedKmh, speed >= thresholds.minSpeedKmh, !view.insideDisposal else {
+            weights[t.device] = nil
+            return nil
+        }
+        weights[t.device, default: WeightHistory()].add(t.ts, kg, keepS: thresholds.dropWindowS)
+        guard let peak = weights[t.device]?.heaviest, peak.kg - kg >= thresholds.minDropKg else { return nil }
+        weights[t.device] = nil  // the next signal needs a new drop
+        let subject = Subject.truck(device: t.device, plate: t.plate, registry: registry)
+        return Signal(
+            rule: name, severity: .critical, subject: subject, ts: t.ts, lat: t.lat, lon: t.lon,
+            summary: "\(subject.displayName) lost \(number(peak.kg - kg, decimals: 0)) kg in \(number(t.ts.seconds(since: peak.ts))) s at \(number(speed)) km/h outside any disposal site",
+            evidence: evidence(of: decoded))
+    }
+}
+
+/// `illegal_dumping` (§6): the tipper raised, or a large part of the load
+/// gone while stopped, outside every disposal site.
+public struct IllegalDumpingRule: Rule {
+    public let name = "illegal_dumping"
+    public var thresholds: RuleSettings.IllegalDumping
+    /// Per device: fired for the current raise already.
+    private var raised: Set<String> = []
+    /// Per device: the heaviest weight since the truck stopped, and whether this stop fired.
+    private var stops: [String: (kg: Double, fired: Bool)] = [:]
+
+    public init(thresholds: RuleSettings.IllegalDumping = .init()) { self.thresholds = thresholds }
+
+    public mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal] {
+        guard case .truck(let t) = decoded.record, let view = context.currentFix else { return [] }
+        var out: [Signal] = []
+        let subject = { Subject.truck(device: t.device, plate: t.plate, registry: context.registry) }
+        if t.body == .raised && !view.insideDisposal {
+            if raised.insert(t.device).inserted {
+                let s = subject()
+                out.append(Signal(rule: name, severity: .critical, subject: s, ts: t.ts, lat: t.lat, lon: t.lon,
+                                  summary: "\(s.displayName) raised its tipper body outside any disposal site",
+                                  evidence: evidence(of: decoded)))
+            }
+        } else if t.body != .raised {
+            raised.remove(t.device)
+        }
+
+        let stopped = (t.speedKmh ?? 0) < thresholds.maxSpeedKmh
+        guard stopped, let kg = t.loadKg else {
+            stops[t.device] = nil
+            return out
+        }
+        var stop = stops[t.device] ?? (kg, false)
+        stop.kg = max(stop.kg, kg)
+        let empty = context.registry.truck(device: t.device)?.emptyKg ?? 0
+        let load = stop.kg - empty
+        if !stop.fired, !view.insideDisposal, load > 0, stop.kg - kg >= thresholds.minLossFraction * load {
+            stop.fired = true
+            let s = subject()
+            let share = Int(((stop.kg - kg) / load * 100).rounded())
+            out.append(Signal(rule: name, severity: .critical, subject: s, ts: t.ts, lat: t.lat, lon: t.lon,
+                              summary: "\(s.displayName) lost \(number(stop.kg - kg, decimals: 0)) kg (\(share) % of its load) while stopped outside any disposal site",
+                              evidence: evidence(of: decoded)))
+        }
+        stops[t.device] = stop
+        return out
+    }
+}
+
+/// `unwashed_exit` (§6): a truck leaving a construction site without its
+/// time in the site's wash zone, or a camera's detection.
+public struct UnwashedExitRule: Rule {
+    public let name = "unwashed_exit"
+    public var thresholds: RuleSettings.UnwashedExit
+
+    public init(thresholds: RuleSettings.UnwashedExit = .init()) { self.thresholds = thresholds }
+
+    public mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal] {
+        if case .event = decoded.record {
+            let signal = eventSignal(decoded, type: .unwashedExit, minConfidence: thresholds.minConfidence,
+                                     rule: name, severity: .minor, registry: context.registry) { e, subject in
+                subject.kind == "truck"
+                    ? "\(e.source) saw \(subject.displayName) leave without washing"
+                    : "\(e.source) saw a truck leave without washing"
+            }
+            return signal.map { [$0] } ?? []
+        }
+        guard case .truck(let t) = decoded.record, let view = context.currentFix else { return [] }
+        return view.crossings.compactMap { c -> Signal? in
+            guard !c.entered, c.kind == .construction, let washed = c.washedS, washed < thresholds.minWashS else { return nil }
+            let s = Subject.truck(device: t.device, plate: t.plate, registry: context.registry)
+            let site = context.registry.site(c.site)?.name ?? c.site
+            return Signal(rule: name, severity: .minor, subject: s, ts: c.at, lat: c.point.lat, lon: c.point.lon,
+                          summary: "\(s.displayName) left \(site) (\(c.site)) after \(number(washed, decimals: 0)) s in its wash zone, under \(number(thresholds.minWashS, decimals: 0)) s",
+                          evidence: evidence(of: decoded))
+        }
+    }
+}
+
+/// `off_hours` (§6): a truck moving outside its permitted hours or permit.
+public struct OffHoursRule: Rule {
+    public let name = "off_hours"
+    public var thresholds: RuleSettings.OffHours
+    /// A continuing violation adds evidence this often, not every fix.
+    let evidenceEveryS = 300.0
+    private var lastSignal: [String: Instant] = [:]
+
+    public init(thresholds: RuleSettings.OffHours = .init()) { self.thresholds = thresholds }
+
+    public mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal] {
+        guard case .truck(let t) = decoded.record, context.currentFix != nil,
+              let truck = context.registry.truck(device: t.device),
+              let speed = t.speedKmh, speed >= thresholds.minSpeedKmh,
+              let why = Self.violation(truck, at: t.ts, utcOffsetSeconds: context.utcOffsetSeconds)
+        else { return [] }
+        if let last = lastSignal[t.device], t.ts.seconds(since: last) < evidenceEveryS, t.ts >= last { return [] }
+        lastSignal[t.device] = t.ts
+        let s = Subject.truck(device: t.device, plate: t.plate, registry: context.registry)
+        return [Signal(rule: name, severity: .minor, subject: s, ts: t.ts, lat: t.lat, lon: t.lon,
+                       summary: "\(s.displayName) moving at \(number(speed)) km/h \(why)", evidence: evidence(of: decoded))]
+    }
+
+    /// Why a truck may not drive at `ts`, or nil if it may.
+    static func violation(_ truck: RegisteredTruck, at ts: Instant, utcOffsetSeconds: Int) -> String? {
+        if let from = truck.permitFrom, ts < from { return "before its transport permit is valid" }
+        if let until = truck.permitUntil, ts >= until { return "with its transport permit expired" }
+        guard !truck.permittedHours.isEmpty else { return nil }
+        let minute = localMinuteOfDay(ts, utcOffsetSeconds: utcOffsetSeconds)
+        if truck.permittedHours.contains(where: { $0.contains(minuteOfDay: minute) }) { return nil }
+        let hours = truck.permittedHours.map { "\(hhmm($0.startMinute))–\(hhmm($0.endMinute))" }.joined(separator: ", ")
+        return "at \(hhmm(minute)), outside its permitted hours \(hours)"
+    }
+}
+
+func localMinuteOfDay(_ ts: Instant, utcOffsetSeconds: Int) -> Int {
+    let local = ts.millis / 1000 + Int64(utcOffsetSeconds)
+    let day = ((local % 86_400) + 86_400) % 86_400
+    return Int(day / 60)
+}
+
+func hhmm(_ minute: Int) -> String {
+    let h = minute / 60, m = minute % 60
+    return (h < 10 ? "0" : "") + String(h) + ":" + (m < 10 ? "0" : "") + String(m)
+}
+
+/// `fume_exceedance` (§6): a monitor's mean concentration over the trailing
+/// window above the limit (GB 18483-2001: 2.0 mg/m³).
+public struct FumeExceedanceRule: Rule {
+    public let name = "fume_exceedance"
+    public var thresholds: RuleSettings.FumeExceedance
+    let evidenceEveryS = 300.0
+    private struct Monitor {
+        var firstTs: Instant
+        var readings: [(ts: Instant, conc: Double)] = []
+        var lastSignal: Instant?
+    }
+    private var monitors: [String: Monitor] = [:]
+
+    public init(thresholds: RuleSettings.FumeExceedance = .init()) { self.thresholds = thresholds }
+
+    public mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal] {
+        guard case .fume(let f) = decoded.record else { return [] }
+        var m = monitors[f.monitor] ?? Monitor(firstTs: f.ts)
+        defer { monitors[f.monitor] = m }
+        // A late reading joins the window only if it falls in it.
+        guard f.ts >= (m.readings.last?.ts ?? f.ts) else { return [] }
+        m.readings.append((f.ts, f.concMgM3))
+        let horizon = f.ts.adding(seconds: -thresholds.windowS)
+        if let first = m.readings.firstIndex(where: { $0.ts > horizon }), first > 0 { m.readings.removeFirst(first) }
+        // The mean needs a full window of readings behind it.
+        guard f.ts.seconds(since: m.firstTs) >= thresholds.windowS else { return [] }
+        let mean = m.readings.reduce(0) { $0 + $1.conc } / Double(m.readings.count)
+        guard mean > thresholds.limitMgM3 else {
+            m.lastSignal = nil
+            return []
+        }
+        if let last = m.lastSignal, f.ts.seconds(since: last) < evidenceEveryS { return [] }
+        m.lastSignal = f.ts
+        let s = Subject.monitor(f.monitor, registry: context.registry)
+        return [Signal(rule: name, severity: .major, subject: s, ts: f.ts, lat: nil, lon: nil,
+                       summary: "\(s.company ?? f.monitor) fume \(number(mean, decimals: 2)) mg/m³ over \(number(thresholds.windowS / 60)) min, above \(number(thresholds.limitMgM3, decimals: 2))",
+                       evidence: evidence(of: decoded))]
+    }
+}
+
+/// `purifier_off` (§6): the fan running with the purifier off for a sustained time.
+public struct PurifierOffRule: Rule {
+    public let name = "purifier_off"
+    public var thresholds: RuleSettings.PurifierOff
+    private var offSince: [String: Instant] = [:]
+
+    public init(thresholds: RuleSettings.PurifierOff = .init()) { self.thresholds = thresholds }
+
+    public mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal] {
+        guard case .fume(let f) = decoded.record else { return [] }
+        guard f.fan == .on, f.purifier == .off else {
+            offSince[f.monitor] = nil
+            return []
+        }
+        let since = offSince[f.monitor] ?? f.ts
+        let duration = f.ts.seconds(since: since)
+        guard duration >= thresholds.minDurationS else {
+            offSince[f.monitor] = min(since, f.ts)
+            return []
+        }
+        offSince[f.monitor] = f.ts
+        let s = Subject.monitor(f.monitor, registry: context.registry)
+        return [Signal(rule: name, severity: .major, subject: s, ts: f.ts, lat: nil, lon: nil,
+                       summary: "\(s.company ?? f.monitor) fan on with the purifier off for \(number(duration / 60)) min",
+                       evidence: evidence(of: decoded))]
+    }
+}
+
+/// `device_silent` (§6): a registered truck that was moving stops reporting
+/// within its permitted hours — a tracker going dark mid-trip. Checked as
+/// the pipeline's clock (every device's messages) moves on.
+public struct DeviceSilentRule: Rule {
+    public let name = "device_silent"
+    public var thresholds: RuleSettings.DeviceSilent
+    let checkEveryS = 10.0
+    private struct LastFix {
+        var telemetry: TruckTelemetry
+        var evidence: EvidenceRef
+        var fired: Bool
+    }
+    private var last: [String: LastFix] = [:]
+    private var nextCheck: Instant?
+
+    public init(thresholds: RuleSettings.DeviceSilent = .init()) { self.thresholds = thresholds }
+
+    public mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal] {
+        if case .truck(let t) = decoded.record, context.currentFix != nil, context.registry.truck(device: t.device) != nil {
+            last[t.device] = LastFix(telemetry: t, evidence: evidence(of: decoded), fired: false)
+        }
+        let now = context.now
+        if let next = nextCheck, now < next { return [] }
+        nextCheck = now.adding(seconds: checkEveryS)
+        var out: [Signal] = []
+        for device in last.keys.sorted() {
+            guard var fix = last[device], !fix.fired, let speed = fix.telemetry.speedKmh,
+                  speed >= thresholds.minSpeedKmh, now.seconds(since: fix.telemetry.ts) >= thresholds.silenceS,
+                  let truck = context.registry.truck(device: device) else { continue }
+            let silentAt = fix.telemetry.ts.adding(seconds: thresholds.silenceS)
+            fix.fired = true
+            last[device] = fix
+            // A truck allowed on the road at that moment should be reporting.
+            guard OffHoursRule.violation(truck, at: silentAt, utcOffsetSeconds: context.utcOffsetSeconds) == nil else { continue }
+            let t = fix.telemetry
+            let s = Subject.truck(device: device, plate: t.plate, registry: context.registry)
+            out.append(Signal(rule: name, severity: .minor, subject: s, ts: silentAt, lat: t.lat, lon: t.lon,
+                              summary: "\(s.displayName) silent for \(number(thresholds.silenceS / 60)) min after reporting \(number(speed)) km/h at \(RFC3339.format(t.ts, offsetSeconds: context.utcOffsetSeconds))",
+                              evidence: fix.evidence))
+        }
+        return out
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import MuckwatchConfig
+import MuckwatchCore
 
 struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,9 +25,12 @@ struct CheckConfig: ParsableCommand {
               store:    \(c.storePath)
               alerts:   \(c.alertLogPath)
               timezone: \(c.timezone)
-              rules:    uncovered_load ≥ \(p.uncoveredLoad.minSpeedKmh) km/h for ≥ \(p.uncoveredLoad.minDurationS) s or events ≥ \(p.uncoveredLoad.minConfidence); spill events ≥ \(p.spillMinConfidence)
-              registry: \(p.registry.trucks.count) truck(s)
+              rules:    \(RuleSettings.allRules.filter(p.rules.enabled.contains).joined(separator: ", "))
+              registry: \(p.registry.trucks.count) truck(s), \(p.registry.companies.count) company(ies), \(p.registry.sites.count) site(s) (\(SiteKind.allCases.map { k in "\(p.registry.sites.filter { $0.kind == k }.count) \(k.rawValue)" }.joined(separator: ", "))), \(p.registry.cameras.count) camera(s), \(p.registry.monitors.count) fume monitor(s)
+              geofence: dwell \(number(p.rules.geofence.dwellS)) s; attribution within \(number(p.rules.attribution.radiusM)) m over \(number(p.rules.attribution.lookbackS)) s
               media:    roots \(c.media.roots.joined(separator: ", ")); protocols \(c.media.protocols.joined(separator: ", ")); \(c.media.workers) worker(s)
             """)
     }
 }
+
+private func number(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }

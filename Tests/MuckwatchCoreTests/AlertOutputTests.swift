@@ -105,7 +105,7 @@ final class AlertOutputTests: XCTestCase {
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(alert.jsonLine.utf8)) as? [String: Any])
         let subject = try XCTUnwrap(object["subject"] as? [String: Any])
         XCTAssertEqual(subject["plate"] as? String, odd)
-        XCTAssertEqual(object["summary"] as? String, "CAM-07 saw a spill from \(odd) (confidence 0.9)")
+        XCTAssertEqual(object["summary"] as? String, "CAM-07 saw a spill from \(odd) (confidence 0.9); no truck's track passed within 50 m in the 10 min before")
     }
 
     func testWholeNumberCoordinatesStayNumbers() throws {

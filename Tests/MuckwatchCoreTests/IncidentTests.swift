@@ -140,10 +140,12 @@ final class IncidentTests: XCTestCase {
         XCTAssertEqual(out.evidence.last?.lastSeen, start.adding(seconds: 120))
     }
 
-    func testNoLegalBasisConfigured() throws {
+    func testShippedLegalBasisAndPenaltyWhenNoneConfigured() throws {
         var feed = Feed(start: start)
         feed.event(after: 0, type: "spill")
-        XCTAssertNil(try XCTUnwrap(run(feed.messages).openedCases.first).legalBasis)
+        let draft = try XCTUnwrap(run(feed.messages).openedCases.first)
+        XCTAssertTrue(draft.legalBasis?.hasPrefix("《中华人民共和国大气污染防治法》第七十条") == true, draft.legalBasis ?? "nil")
+        XCTAssertTrue(draft.penalty?.contains("第一百一十六条") == true, draft.penalty ?? "nil")
     }
 
     // MARK: 721

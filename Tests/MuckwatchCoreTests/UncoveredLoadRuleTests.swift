@@ -185,8 +185,8 @@ final class UncoveredLoadRuleTests: XCTestCase {
 
     func testConfiguredThresholds() {
         var settings = testSettings()
-        settings.uncoveredLoad.minSpeedKmh = 20
-        settings.uncoveredLoad.minDurationS = 60
+        settings.rules.uncoveredLoad.minSpeedKmh = 20
+        settings.rules.uncoveredLoad.minDurationS = 60
         var slow = Feed(start: start)
         for s in [0.0, 60, 120] { slow.truck(after: s, speed: 19) }
         XCTAssertEqual(run(slow, settings: settings).alerts, [])

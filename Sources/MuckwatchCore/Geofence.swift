@@ -1,0 +1,216 @@
+/// A confirmed entry into or exit from a site's fence.
+public struct FenceCrossing: Sendable, Equatable {
+    public var site: String
+    public var kind: SiteKind
+    public var entered: Bool
+    /// When the truck crossed (interpolated along its track), not when the
+    /// crossing was confirmed.
+    public var at: Instant
+    public var point: GeoPoint
+    /// For an exit from a construction site: seconds spent in its wash zones
+    /// since it entered, or nil if the site has no wash zone.
+    public var washedS: Double?
+}
+
+/// What the truck rules see of one tracker fix: the fix, whether it is the
+/// truck's current state, and where that puts the truck.
+public struct TruckView: Sendable {
+    public var telemetry: TruckTelemetry
+    /// False for a late point (a buffered "blind-area" fix older than the
+    /// latest) or a repeat of the latest time: it goes into the track history
+    /// but changes no state and raises nothing.
+    public var isCurrent: Bool
+    /// The truck's previous current fix.
+    public var previous: TruckTelemetry?
+    /// The kinds of site the truck is confirmed inside, after this fix.
+    public var insideKinds: Set<SiteKind>
+    public var crossings: [FenceCrossing]
+
+    public var insideAnySite: Bool { !insideKinds.isEmpty }
+    public var insideDisposal: Bool { insideKinds.contains(.disposal) }
+}
+
+/// The registry's fences, prepared for the per-fix tests.
+struct FenceSet: Sendable {
+    struct Fence: Sendable {
+        var site: Site
+        var minLat, maxLat, minLon, maxLon: Double
+        /// For a construction site: its wash zones' indices.
+        var washZones: [Int]
+        /// For a wash zone: its construction site's index.
+        var parent: Int?
+    }
+
+    let fences: [Fence]
+
+    init(_ registry: Registry) {
+        var fences: [Fence] = registry.sites.map { s in
+            var b = (minLat: Double.infinity, maxLat: -Double.infinity, minLon: Double.infinity, maxLon: -Double.infinity)
+            for p in s.polygons {
+                let pb = p.bounds
+                b = (min(b.minLat, pb.minLat), max(b.maxLat, pb.maxLat), min(b.minLon, pb.minLon), max(b.maxLon, pb.maxLon))
+            }
+            return Fence(site: s, minLat: b.minLat, maxLat: b.maxLat, minLon: b.minLon, maxLon: b.maxLon, washZones: [], parent: nil)
+        }
+        for i in fences.indices where fences[i].site.kind == .wash {
+            if let parent = fences[i].site.parent, let j = fences.firstIndex(where: { $0.site.id == parent }) {
+                fences[i].parent = j
+                fences[j].washZones.append(i)
+            }
+        }
+        self.fences = fences
+    }
+
+    func contains(_ i: Int, _ p: GeoPoint) -> Bool {
+        let f = fences[i]
+        guard p.lat >= f.minLat, p.lat <= f.maxLat, p.lon >= f.minLon, p.lon <= f.maxLon else { return false }
+        return f.site.polygons.contains { $0.contains(p) }
+    }
+
+    /// The parts of segment a→b inside fence `i`, as fractions along it.
+    func inside(_ i: Int, from a: GeoPoint, to b: GeoPoint) -> [ClosedRange<Double>] {
+        let f = fences[i]
+        guard max(a.lat, b.lat) >= f.minLat, min(a.lat, b.lat) <= f.maxLat,
+              max(a.lon, b.lon) >= f.minLon, min(a.lon, b.lon) <= f.maxLon else { return [] }
+        if f.site.polygons.count == 1 { return f.site.polygons[0].insideIntervals(from: a, to: b) }
+        // Several polygons: their union.
+        let all = f.site.polygons.flatMap { $0.insideIntervals(from: a, to: b) }.sorted { $0.lowerBound < $1.lowerBound }
+        var merged: [ClosedRange<Double>] = []
+        for r in all {
+            if let last = merged.last, r.lowerBound <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound...max(last.upperBound, r.upperBound)
+            } else {
+                merged.append(r)
+            }
+        }
+        return merged
+    }
+}
+
+/// Each truck's current state against the fences: which sites it is in, with
+/// a dwell before an entry or exit counts, tested along the segment between
+/// fixes rather than at the fixes alone.
+struct TruckTracker {
+    struct FenceState {
+        var inside = false
+        /// Since when the truck has been on the other side, not yet long enough.
+        var pendingSince: Instant?
+        var pendingPoint: GeoPoint?
+        var enteredAt: Instant?
+    }
+
+    struct Truck {
+        var last: TruckTelemetry
+        var fences: [FenceState]
+        /// Time in each wash zone: (fence, from, to), kept since the oldest visit still open.
+        var washing: [(zone: Int, from: Instant, to: Instant)] = []
+    }
+
+    let fenceSet: FenceSet
+    let dwellS: Double
+    /// Fixes further apart than this are not interpolated: after a long gap
+    /// the straight line between them says nothing about where the truck was.
+    let maxInterpolationS: Double = 120
+    private(set) var trucks: [String: Truck] = [:]
+
+    init(registry: Registry, dwellS: Double) {
+        fenceSet = FenceSet(registry)
+        self.dwellS = dwellS
+    }
+
+    var lastFixes: some Collection<TruckTelemetry> { trucks.values.lazy.map(\.last) }
+
+    mutating func observe(_ t: TruckTelemetry) -> TruckView {
+        let n = fenceSet.fences.count
+        guard var truck = trucks[t.device] else {
+            var fences = [FenceState](repeating: FenceState(), count: n)
+            let p = GeoPoint(lat: t.lat, lon: t.lon)
+            for i in 0..<n where fenceSet.contains(i, p) {
+                fences[i].inside = true
+                fences[i].enteredAt = t.ts
+            }
+            let truck = Truck(last: t, fences: fences)
+            trucks[t.device] = truck
+            return TruckView(telemetry: t, isCurrent: true, previous: nil, insideKinds: kinds(truck), crossings: [])
+        }
+        let previous = truck.last
+        guard t.ts > previous.ts else {
+            return TruckView(telemetry: t, isCurrent: false, previous: previous, insideKinds: kinds(truck), crossings: [])
+        }
+        let a = GeoPoint(lat: previous.lat, lon: previous.lon), b = GeoPoint(lat: t.lat, lon: t.lon)
+        let span = t.ts.seconds(since: previous.ts)
+        var crossings: [FenceCrossing] = []
+        for i in 0..<n {
+            var state = truck.fences[i]
+            let intervals: [ClosedRange<Double>]
+            if span <= maxInterpolationS {
+                intervals = fenceSet.inside(i, from: a, to: b)
+            } else {
+                intervals = fenceSet.contains(i, b) ? [1...1] : []
+            }
+            if intervals.isEmpty && !state.inside && state.pendingSince == nil { continue }
+            // The segment as alternating pieces outside/inside.
+            var pieces: [(inside: Bool, from: Double, to: Double)] = []
+            var f = 0.0
+            for r in intervals {
+                if r.lowerBound > f { pieces.append((false, f, r.lowerBound)) }
+                pieces.append((true, r.lowerBound, r.upperBound))
+                f = r.upperBound
+            }
+            if f < 1 || pieces.isEmpty { pieces.append((false, f, 1)) }
+            let fence = fenceSet.fences[i]
+            for piece in pieces {
+                let from = TrackChunk.interpolate(TrackFix(ts: previous.ts, point: a), TrackFix(ts: t.ts, point: b), piece.from)
+                let to = previous.ts.adding(seconds: span * piece.to)
+                if piece.inside && fence.site.kind == .wash && span <= maxInterpolationS && to > from.ts {
+                    truck.washing.append((i, from.ts, to))
+                }
+                if piece.inside == state.inside {
+                    state.pendingSince = nil
+                    continue
+                }
+                if state.pendingSince == nil {
+                    state.pendingSince = from.ts
+                    state.pendingPoint = from.point
+                }
+                guard to.seconds(since: state.pendingSince!) >= dwellS else { continue }
+                let at = state.pendingSince!
+                var crossing = FenceCrossing(site: fence.site.id, kind: fence.site.kind, entered: piece.inside,
+                                             at: at, point: state.pendingPoint!, washedS: nil)
+                state.inside = piece.inside
+                state.pendingSince = nil
+                if piece.inside {
+                    state.enteredAt = at
+                } else if fence.site.kind == .construction, !fence.washZones.isEmpty {
+                    let since = state.enteredAt ?? at
+                    crossing.washedS = truck.washing.reduce(0) { sum, w in
+                        guard fence.washZones.contains(w.zone), w.to > since else { return sum }
+                        return sum + w.to.seconds(since: max(w.from, since))
+                    }
+                }
+                crossings.append(crossing)
+            }
+            truck.fences[i] = state
+        }
+        truck.last = t
+        // Wash time older than every open visit can no longer count.
+        if !truck.washing.isEmpty {
+            let oldest = truck.fences.indices.compactMap { i -> Instant? in
+                let s = truck.fences[i]
+                return fenceSet.fences[i].site.kind == .construction && (s.inside || s.pendingSince != nil) ? s.enteredAt : nil
+            }.min()
+            truck.washing.removeAll { w in
+                if let oldest { return w.to < oldest }
+                return t.ts.seconds(since: w.to) > 3600
+            }
+        }
+        trucks[t.device] = truck
+        return TruckView(telemetry: t, isCurrent: true, previous: previous, insideKinds: kinds(truck), crossings: crossings)
+    }
+
+    private func kinds(_ truck: Truck) -> Set<SiteKind> {
+        var out = Set<SiteKind>()
+        for (i, s) in truck.fences.enumerated() where s.inside { out.insert(fenceSet.fences[i].site.kind) }
+        return out
+    }
+}
