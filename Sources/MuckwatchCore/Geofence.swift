@@ -34,6 +34,10 @@ public struct TruckView: Sendable {
 struct FenceSet: Sendable {
     struct Fence: Sendable {
         var site: Site
+        /// What counts as inside: the site's polygons, and for a construction
+        /// site its wash zones too (a truck at the gate's wash zone has not
+        /// left yet, wherever the zone is drawn).
+        var area: [Polygon]
         var minLat, maxLat, minLon, maxLon: Double
         /// For a construction site: its wash zones' indices.
         var washZones: [Int]
@@ -45,18 +49,22 @@ struct FenceSet: Sendable {
 
     init(_ registry: Registry) {
         var fences: [Fence] = registry.sites.map { s in
-            var b = (minLat: Double.infinity, maxLat: -Double.infinity, minLon: Double.infinity, maxLon: -Double.infinity)
-            for p in s.polygons {
-                let pb = p.bounds
-                b = (min(b.minLat, pb.minLat), max(b.maxLat, pb.maxLat), min(b.minLon, pb.minLon), max(b.maxLon, pb.maxLon))
-            }
-            return Fence(site: s, minLat: b.minLat, maxLat: b.maxLat, minLon: b.minLon, maxLon: b.maxLon, washZones: [], parent: nil)
+            Fence(site: s, area: s.polygons, minLat: 0, maxLat: 0, minLon: 0, maxLon: 0, washZones: [], parent: nil)
         }
         for i in fences.indices where fences[i].site.kind == .wash {
             if let parent = fences[i].site.parent, let j = fences.firstIndex(where: { $0.site.id == parent }) {
                 fences[i].parent = j
                 fences[j].washZones.append(i)
+                fences[j].area += fences[i].site.polygons
             }
+        }
+        for i in fences.indices {
+            var b = (minLat: Double.infinity, maxLat: -Double.infinity, minLon: Double.infinity, maxLon: -Double.infinity)
+            for p in fences[i].area {
+                let pb = p.bounds
+                b = (min(b.minLat, pb.minLat), max(b.maxLat, pb.maxLat), min(b.minLon, pb.minLon), max(b.maxLon, pb.maxLon))
+            }
+            (fences[i].minLat, fences[i].maxLat, fences[i].minLon, fences[i].maxLon) = b
         }
         self.fences = fences
     }
@@ -64,17 +72,19 @@ struct FenceSet: Sendable {
     func contains(_ i: Int, _ p: GeoPoint) -> Bool {
         let f = fences[i]
         guard p.lat >= f.minLat, p.lat <= f.maxLat, p.lon >= f.minLon, p.lon <= f.maxLon else { return false }
-        return f.site.polygons.contains { $0.contains(p) }
+        return f.area.contains { $0.contains(p) }
     }
 
     /// The parts of segment a→b inside fence `i`, as fractions along it.
     func inside(_ i: Int, from a: GeoPoint, to b: GeoPoint) -> [ClosedRange<Double>] {
         let f = fences[i]
+        // A truck standing still: its segment is all inside or all outside.
+        if a == b { return contains(i, a) ? [0...1] : [] }
         guard max(a.lat, b.lat) >= f.minLat, min(a.lat, b.lat) <= f.maxLat,
               max(a.lon, b.lon) >= f.minLon, min(a.lon, b.lon) <= f.maxLon else { return [] }
-        if f.site.polygons.count == 1 { return f.site.polygons[0].insideIntervals(from: a, to: b) }
+        if f.area.count == 1 { return f.area[0].insideIntervals(from: a, to: b) }
         // Several polygons: their union.
-        let all = f.site.polygons.flatMap { $0.insideIntervals(from: a, to: b) }.sorted { $0.lowerBound < $1.lowerBound }
+        let all = f.area.flatMap { $0.insideIntervals(from: a, to: b) }.sorted { $0.lowerBound < $1.lowerBound }
         var merged: [ClosedRange<Double>] = []
         for r in all {
             if let last = merged.last, r.lowerBound <= last.upperBound {
