@@ -207,7 +207,7 @@ extension Polygon {
         var sentences: [String] = []
         var more = 0
         for e in 0..<m {
-            for f in (e + 2)..<m where !(e == 0 && f == m - 1) {
+            for f in stride(from: e + 2, to: m, by: 1) where !(e == 0 && f == m - 1) {
                 let a = edges[e], b = edges[f]
                 guard let t = meet(q[a.from], q[a.to], q[b.from], q[b.to]) else { continue }
                 guard sentences.count < shown else { more += 1; continue }
