@@ -5,8 +5,10 @@
 # sqlite3 inserting the same rows) in the same run. Prints messages/s, peak
 # RSS and the ratio. Then the store's floor: bench/store_floor.c, SQLite from
 # C writing only the inbox and telemetry rows of as many messages, with no
-# parsing, hashing or rules — what the schema costs on this machine. Use a
-# release build (`make bench-replay` builds one).
+# parsing, hashing or rules — what the schema costs on this machine. Last,
+# the same feed replayed with only the foundation's two rules (uncovered_load,
+# spill; `replay --rules`), to show what the full rule set costs (issue 5:
+# under 30 %). Use a release build (`make bench-replay` builds one).
 #
 # Usage: bench/replay.sh [--trucks N] [--hours H] [--interval S] [--keep]
 set -euo pipefail
@@ -40,6 +42,8 @@ echo "feed: $lines lines, $(du -h "$feed" | cut -f1)"
 
 /usr/bin/time -f '%M %e' -o "$work/mw.time" \
   "$bin" replay "$feed" --config "$work/scenario/config.yaml" --db "$work/mw.db" --alert-log "$work/alerts.jsonl" --json > "$work/mw.json"
+"$bin" replay "$feed" --config "$work/scenario/config.yaml" --db "$work/mw2.db" --alert-log "$work/alerts2.jsonl" --json \
+  --rules uncovered_load,spill > "$work/mw2.json"
 /usr/bin/time -f '%M %e' -o "$work/py.time" python3 bench/replay_baseline.py "$feed" "$work/py.db" > "$work/py.txt"
 
 cc=${CC:-$(command -v cc || command -v gcc || command -v clang || true)}
@@ -68,6 +72,10 @@ print(f"muckwatch replay: {mw['messages']} messages in {mw['seconds']:.1f} s = {
 print(f"python baseline:  {py_n} messages in {float(py_s):.1f} s = {float(py_rate):,.0f} msg/s, peak RSS {int(py_rss)/1024:.0f} MB")
 print(f"ratio:            {rate / float(py_rate):.2f} x the Python baseline  (target >= 20)")
 print(f"throughput:       {rate:,.0f} msg/s  (target >= 200 000)")
+two = json.load(open(f"{w}/mw2.json"))
+two_rate = two["messages_per_second"]
+print(f"two rules only:   {two_rate:,.0f} msg/s with uncovered_load and spill (alerts {sum(two['alerts'].values())});"
+      f" all rules cost {(1 - rate / two_rate) * 100:.1f} % of it  (target < 30 %)")
 floor = open(f"{w}/floor.txt").read().split()
 if len(floor) == 3:
     print(f"store floor:      {int(floor[0])} messages' inbox + telemetry rows from C in {float(floor[1]):.1f} s = {float(floor[2]):,.0f} msg/s"

@@ -9,10 +9,16 @@ struct TrackBuilder {
     let maxGapS = 300.0
 
     private(set) var open: [String: TrackChunk] = [:]
+    /// Per open chunk: the inbox id of its first fix.
+    private var openSince: [String: Int64] = [:]
     private var closed: [TrackChunk] = []
     private var late: [String: [TrackFix]] = [:]
 
-    mutating func add(_ t: TruckTelemetry, current: Bool) {
+    /// The oldest message whose fix is in a chunk not yet handed over: where
+    /// a restarted pipeline rebuilds its open chunks from.
+    var resumeInboxId: Int64? { openSince.values.min() }
+
+    mutating func add(_ t: TruckTelemetry, current: Bool, inboxId: Int64) {
         let fix = TrackFix(ts: t.ts, point: GeoPoint(lat: t.lat, lon: t.lon))
         guard current else {
             // A late (buffered) fix: history, in a chunk of its own batch.
@@ -22,17 +28,20 @@ struct TrackBuilder {
         }
         guard var chunk = open[t.device], let first = chunk.fixes.first, let last = chunk.fixes.last else {
             open[t.device] = TrackChunk(device: t.device, fixes: [fix])
+            openSince[t.device] = inboxId
             return
         }
         if t.ts.seconds(since: last.ts) > maxGapS {
             if chunk.fixes.count > 1 || closed.last?.device != t.device { closed.append(chunk) }
             open[t.device] = TrackChunk(device: t.device, fixes: [fix])
+            openSince[t.device] = inboxId
             return
         }
         chunk.fixes.append(fix)
         if t.ts.seconds(since: first.ts) >= chunkS || chunk.fixes.count >= maxFixes {
             closed.append(chunk)
             chunk.fixes = [fix]
+            openSince[t.device] = inboxId
         }
         open[t.device] = chunk
     }

@@ -64,6 +64,22 @@ public struct TruckTelemetry: Sendable, Equatable {
     public var loadKg: Double?
     public var body: BodyState
     public var seq: Int64?
+
+    public init(device: String, ts: Instant, plate: String?, lat: Double, lon: Double, speedKmh: Double?,
+                headingDeg: Double?, cover: CoverState, load: LoadState, loadKg: Double?, body: BodyState, seq: Int64?) {
+        self.device = device
+        self.ts = ts
+        self.plate = plate
+        self.lat = lat
+        self.lon = lon
+        self.speedKmh = speedKmh
+        self.headingDeg = headingDeg
+        self.cover = cover
+        self.load = load
+        self.loadKg = loadKg
+        self.body = body
+        self.seq = seq
+    }
 }
 
 public struct FumeReading: Sendable, Equatable {

@@ -28,6 +28,8 @@ public struct BatchOutcome: Sendable {
     public var alerts: [Alert] = []
     /// Track chunks completed in this batch, for the track index.
     public var trackChunks: [TrackChunk] = []
+    /// The oldest message whose fix is still in an open chunk (see `Pipeline.resume`).
+    public var trackResumeInboxId: Int64?
     public var lastInboxId: Int64?
 
     public init() {}
@@ -95,7 +97,7 @@ public final class Pipeline {
             var view: TruckView?
             if case .truck(let t) = record {
                 view = trucks.observe(t)
-                trackBuilder.add(t, current: view!.isCurrent)
+                trackBuilder.add(t, current: view!.isCurrent, inboxId: message.id)
             }
             let context = RuleContext(registry: settings.registry, now: now!,
                                       utcOffsetSeconds: settings.incidents.utcOffsetSeconds, truck: view)
@@ -118,6 +120,19 @@ public final class Pipeline {
             }
         }
         out.trackChunks = trackBuilder.takeCompleted()
+        out.trackResumeInboxId = trackBuilder.resumeInboxId
         return out
+    }
+
+    /// After a restart: replays the fixes from `BatchOutcome.trackResumeInboxId`
+    /// on (already processed before the stop) into the trucks' positions and
+    /// open track chunks, raising nothing. Chunks they complete were indexed
+    /// before the stop, so they are dropped.
+    public func resume(fixes: [(inboxId: Int64, telemetry: TruckTelemetry)]) {
+        for (id, t) in fixes {
+            let view = trucks.observe(t)
+            trackBuilder.add(t, current: view.isCurrent, inboxId: id)
+        }
+        _ = trackBuilder.takeCompleted()
     }
 }

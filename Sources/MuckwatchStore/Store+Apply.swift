@@ -67,6 +67,7 @@ extension Store {
             try setState("last_inbox_id", last, db)
         }
         if let clock { try setState("clock_ms", clock.millis, db) }
+        if let resume = o.trackResumeInboxId { try setState("track_resume_inbox_id", resume, db) }
         return stored
     }
 

@@ -307,7 +307,24 @@ public final class Store: Sendable {
                 if firstSeen >= horizon { history[IncidentBook.party(subject), default: []].append(firstSeen) }
             }
             let book = IncidentBook(settings: settings.incidents, open: open, caseNumbers: numbers, partyHistory: history)
-            return Pipeline(settings: settings, incidents: book, now: clock)
+            let pipeline = Pipeline(settings: settings, incidents: book, now: clock)
+            if let resume = try Int64.fetchOne(db, sql: "SELECT value FROM pipeline_state WHERE key = 'track_resume_inbox_id'") {
+                pipeline.resume(fixes: try Self.truckFixes(from: resume, through: Self.lastProcessed(db), db))
+            }
+            return pipeline
+        }
+    }
+
+    /// Tracker fixes already processed, in processing order.
+    static func truckFixes(from first: Int64, through last: Int64, _ db: Database) throws -> [(inboxId: Int64, telemetry: TruckTelemetry)] {
+        try Row.fetchAll(db, sql: """
+            SELECT inbox_id, device, ts, plate, lat, lon, speed_kmh, heading_deg, cover, load, load_kg, body, seq
+            FROM truck_telemetry WHERE inbox_id BETWEEN ? AND ? ORDER BY inbox_id
+            """, arguments: [first, last]).map { r in
+            (r[0], TruckTelemetry(device: r[1], ts: Instant(millis: r[2]), plate: r[3], lat: r[4], lon: r[5], speedKmh: r[6],
+                                  headingDeg: r[7], cover: CoverState(rawValue: r[8]) ?? .unknown,
+                                  load: LoadState(rawValue: r[9]) ?? .unknown, loadKg: r[10],
+                                  body: BodyState(rawValue: r[11]) ?? .unknown, seq: r[12]))
         }
     }
 

@@ -40,17 +40,29 @@ struct Replay: AsyncParsableCommand {
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
 
+    @Option(help: ArgumentHelp("Run only these rules, comma-separated (default: the config's rules.enabled, all of them).",
+                               discussion: "For measuring what rules cost: bench/replay.sh compares all rules with the first two."))
+    var rules: String?
+
     func validate() throws {
         if feeds.isEmpty { throw ValidationError("give at least one feed file") }
+        for name in ruleNames ?? [] where !RuleSettings.allRules.contains(name) {
+            throw ValidationError("--rules lists '\(name)'; the rules are \(RuleSettings.allRules.joined(separator: ", "))")
+        }
+    }
+
+    private var ruleNames: [String]? {
+        rules.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
     }
 
     func run() async throws {
-        let config: MuckwatchConfiguration
+        var config: MuckwatchConfiguration
         do {
             config = try self.config.map { try MuckwatchConfiguration.load(path: $0) } ?? MuckwatchConfiguration()
         } catch {
             throw CLIError("\(error)")
         }
+        if let ruleNames { config.pipeline.rules.enabled = Set(ruleNames) }
         do {
             _ = try FeedMerger(paths: feeds)   // every feed opens, before anything is written
         } catch {

@@ -104,7 +104,7 @@ final class StoreProcessingTests: StoreTestCase {
         XCTAssertEqual(uncovered.firstSeen, "2026-11-24T21:15:30.000+08:00")
         XCTAssertEqual(uncovered.createdAt, "2026-11-24T21:15:30.000+08:00")
         XCTAssertEqual(uncovered.verifyBy, "2026-11-27T21:15:30.000+08:00")
-        XCTAssertNil(uncovered.legalBasis)
+        XCTAssertEqual(uncovered.legalBasis?.hasPrefix("《中华人民共和国大气污染防治法》第七十条"), true, "the shipped default")
         XCTAssertEqual(uncovered.lat, 22.54321)
         XCTAssertEqual(uncovered.lon, 114.05786)
 
