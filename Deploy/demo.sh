@@ -95,6 +95,7 @@ trap 'exit 143' TERM
 rm -rf "$DEMO"
 mkdir -p "$DEMO/broker" "$MEDIA/cam07"
 sed -e "/^media:/,/^[^ #]/ s|^\([[:space:]]*roots:\).*|\1 [$MEDIA]    # set by demo.sh|" "$EXAMPLE_CONFIG" >"$CONFIG"
+cp Deploy/sites.geojson "$DEMO/sites.geojson"   # the config names it beside itself
 
 # --- The camera's clip -------------------------------------------------------------
 # CAM-07's event points at a 20 s recording that started at 21:16:28; the

@@ -186,6 +186,12 @@ else
 fi
 
 # --- 6. Daemon config ----------------------------------------------------------------------
+SITES=$(dirname "$CONFIG")/sites.geojson
+if [[ -f $SITES ]]; then
+  say "$SITES exists: left as it is"
+else
+  run install -m 0644 Deploy/sites.geojson "$SITES"   # example fences: replace with the city's sites
+fi
 if [[ -f $CONFIG ]]; then
   say "$CONFIG exists: left as it is"
 else

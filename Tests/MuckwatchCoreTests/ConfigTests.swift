@@ -54,15 +54,18 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(config.pipeline.rules.uncoveredLoad.minDurationS, 30)
         XCTAssertEqual(config.pipeline.rules.uncoveredLoad.minConfidence, 0.6)
         XCTAssertEqual(config.pipeline.rules.spill.minConfidence, 0.6)
-        XCTAssertTrue(config.pipeline.incidents.legalBasis["uncovered_load"]?.hasPrefix("《城市建筑垃圾管理规定》") ?? false)
-        XCTAssertTrue(config.pipeline.incidents.legalBasis["spill"]?.hasPrefix("《城市市容和环境卫生管理条例》") ?? false)
+        XCTAssertEqual(config.pipeline.incidents.legalBasis, LegalBasis.defaults, "the example keeps the shipped texts")
+        XCTAssertEqual(Set(config.pipeline.incidents.penalty.keys), Set(RuleSettings.allRules).subtracting(["device_silent"]))
+        XCTAssertEqual(config.pipeline.registry.sites.map(\.id), ["CS-01", "WZ-01", "DS-01"], "Deploy/sites.geojson, beside it")
         XCTAssertEqual(config.storePath, "./var/muckwatch.db")
         XCTAssertEqual(config.alertLogPath, "./var/alerts.jsonl")
         XCTAssertEqual(config.topics.map(\.filter.text), TopicRoutes.defaults.routes.map(\.filter.text))
 
         let trucks = config.pipeline.registry.trucks
         XCTAssertEqual(trucks.count, 2)
-        XCTAssertEqual(trucks.first, RegisteredTruck(device: "T-0001", plate: "粤B12345", company: company, emptyKg: 12000))
+        XCTAssertEqual(trucks.first, RegisteredTruck(device: "T-0001", plate: "粤B12345", company: company, emptyKg: 12000,
+                                                     phone: "013800000001", permitFrom: RFC3339.parse("2026-01-01T00:00:00+08:00"),
+                                                     permitUntil: RFC3339.parse("2027-01-01T00:00:00+08:00")))
         XCTAssertEqual(trucks.last?.device, "T-0002")
         XCTAssertEqual(trucks.last?.plate, "粤B67890")
         XCTAssertEqual(trucks.last?.emptyKg, 11500)
