@@ -1,9 +1,146 @@
+import Foundation
 import GRDB
 import MuckwatchCore
 
+/// The track index (`track_chunks`, an SQLite R*Tree, migration v5): chunks of
+/// each truck's consecutive fixes, boxed in space and time, for attribution.
 extension Store {
-    /// Adds chunks to the track index (`track_chunks`, an R*Tree).
+    /// Seconds since the Unix epoch of 2020-01-01T00:00:00Z: the R*Tree's time origin.
+    static let trackEpochS: Int64 = 1_577_836_800
+
     static func insertTrackChunks(_ chunks: [TrackChunk], _ db: Database) throws {
-        // Written by the track-index work: see the v5 migration.
+        guard !chunks.isEmpty else { return }
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO track_chunks (min_lat, max_lat, min_lon, max_lon, min_t, max_t, device, fixes)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for chunk in chunks where !chunk.fixes.isEmpty {
+            var minLat = Double.infinity, maxLat = -Double.infinity, minLon = Double.infinity, maxLon = -Double.infinity
+            for f in chunk.fixes {
+                minLat = min(minLat, f.point.lat)
+                maxLat = max(maxLat, f.point.lat)
+                minLon = min(minLon, f.point.lon)
+                maxLon = max(maxLon, f.point.lon)
+            }
+            let times = chunk.fixes.map(\.ts)
+            _ = try run(statement, db) { stmt in
+                bind(stmt, 1, Int64(microdegrees(minLat, .down)))
+                bind(stmt, 2, Int64(microdegrees(maxLat, .up)))
+                bind(stmt, 3, Int64(microdegrees(minLon, .down)))
+                bind(stmt, 4, Int64(microdegrees(maxLon, .up)))
+                bind(stmt, 5, trackSeconds(times.min()!, .down))
+                bind(stmt, 6, trackSeconds(times.max()!, .up))
+                bind(stmt, 7, chunk.device)
+                bind(stmt, 8, TrackBlob.encode(chunk.fixes))
+            }
+        }
+    }
+
+    enum Rounding { case down, up }
+
+    static func microdegrees(_ degrees: Double, _ rounding: Rounding) -> Int32 {
+        let v = degrees * 1_000_000
+        return Int32(clamping: Int64(rounding == .down ? v.rounded(.down) : v.rounded(.up)))
+    }
+
+    static func trackSeconds(_ t: Instant, _ rounding: Rounding) -> Int64 {
+        let ms = t.millis - trackEpochS * 1000
+        let s = rounding == .down ? ms.floorDiv(1000) : -((-ms).floorDiv(1000))
+        return min(max(s, Int64(Int32.min)), Int64(Int32.max))
+    }
+
+    /// Passes near a place, from committed chunks (see `TrackIndex`).
+    public func trackPasses(near p: GeoPoint, radiusM: Double, from: Instant, to: Instant) throws -> [TrackPass] {
+        try pool.read { db in try TrackIndex(db: db).lookup(near: p, radiusM: radiusM, from: from, to: to) }
+    }
+
+    /// Indexes chunks directly (tests and the attribution benchmark).
+    public func addTrackChunks(_ chunks: [TrackChunk]) throws {
+        try pool.write { db in try Self.insertTrackChunks(chunks, db) }
+    }
+}
+
+extension Int64 {
+    fileprivate func floorDiv(_ d: Int64) -> Int64 {
+        let q = self / d
+        return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
+    }
+}
+
+/// The committed tracks, read on the pipeline's snapshot.
+struct TrackIndex: TrackHistory {
+    let db: Database
+
+    func passes(near p: GeoPoint, radiusM: Double, from: Instant, to: Instant) -> [TrackPass] {
+        // A failing read here would also fail the enclosing commit.
+        (try? lookup(near: p, radiusM: radiusM, from: from, to: to)) ?? []
+    }
+
+    func lookup(near p: GeoPoint, radiusM: Double, from: Instant, to: Instant) throws -> [TrackPass] {
+        let box = Geo.box(around: p, metres: radiusM)
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT device, fixes FROM track_chunks
+            WHERE max_lat >= ? AND min_lat <= ? AND max_lon >= ? AND min_lon <= ? AND max_t >= ? AND min_t <= ?
+            """, arguments: [Store.microdegrees(box.minLat, .down), Store.microdegrees(box.maxLat, .up),
+                             Store.microdegrees(box.minLon, .down), Store.microdegrees(box.maxLon, .up),
+                             Store.trackSeconds(from, .down), Store.trackSeconds(to, .up)])
+        var passes: [TrackPass] = []
+        while let row = try rows.next() {
+            let blob = (row[1] as Data?).map { [UInt8]($0) } ?? []
+            let chunk = TrackChunk(device: row[0], fixes: TrackBlob.decode(blob))
+            if let pass = chunk.closestApproach(to: p, radiusM: radiusM, from: from, to: to) { passes.append(pass) }
+        }
+        return TrackPass.closestPerDevice(passes)
+    }
+}
+
+/// A chunk's fixes as bytes: version 1, then the first fix as Int64 ms and
+/// Int32 lat/lon in 1e-7 degrees, then each next fix as Int32 deltas of the
+/// three; little-endian. A blob that does not parse gives no fixes.
+enum TrackBlob {
+    static func encode(_ fixes: [TrackFix]) -> [UInt8] {
+        var out: [UInt8] = [1]
+        out.reserveCapacity(1 + 16 + fixes.count * 12)
+        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        var prev: (Int64, Int32, Int32)?
+        for f in fixes {
+            let cur = (f.ts.millis, Int32(clamping: Int64((f.point.lat * 1e7).rounded())),
+                       Int32(clamping: Int64((f.point.lon * 1e7).rounded())))
+            if let p = prev {
+                put(Int32(clamping: cur.0 - p.0))
+                put(cur.1 &- p.1)
+                put(cur.2 &- p.2)
+            } else {
+                put(cur.0)
+                put(cur.1)
+                put(cur.2)
+            }
+            prev = cur
+        }
+        return out
+    }
+
+    static func decode(_ bytes: [UInt8]) -> [TrackFix] {
+        guard bytes.first == 1, bytes.count >= 17, (bytes.count - 17) % 12 == 0 else { return [] }
+        var at = 1
+        func get<T: FixedWidthInteger>(_: T.Type) -> T {
+            var v: T = 0
+            withUnsafeMutableBytes(of: &v) { dst in
+                for i in 0..<MemoryLayout<T>.size { dst[i] = bytes[at + i] }
+            }
+            at += MemoryLayout<T>.size
+            return T(littleEndian: v)
+        }
+        var ms = get(Int64.self), lat = get(Int32.self), lon = get(Int32.self)
+        func fix() -> TrackFix { TrackFix(ts: Instant(millis: ms), point: GeoPoint(lat: Double(lat) / 1e7, lon: Double(lon) / 1e7)) }
+        var out = [fix()]
+        out.reserveCapacity((bytes.count - 17) / 12 + 1)
+        while at < bytes.count {
+            ms = ms &+ Int64(get(Int32.self))
+            lat = lat &+ get(Int32.self)
+            lon = lon &+ get(Int32.self)
+            out.append(fix())
+        }
+        return out
     }
 }

@@ -348,7 +348,7 @@ public final class Store: Sendable {
             let messages = try handoff.withLock { $0.take(after: after, limit: limit) }
                 ?? Self.fetchUnprocessed(db, after: after, limit: limit)
             guard !messages.isEmpty else { return nil }
-            return (messages.count, pipeline.process(messages, ledger: Ledger(db: db)))
+            return (messages.count, pipeline.process(messages, ledger: Ledger(db: db), history: TrackIndex(db: db)))
         }
         guard let work else { return nil }
         return try pool.write { db in
