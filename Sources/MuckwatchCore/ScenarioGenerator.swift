@@ -385,10 +385,10 @@ private struct ExpectedSignal {
 
 /// SplitMix64 (Steele, Lea and Flood, 2014): small, fast, and the same on
 /// every platform. Each truck, monitor and purpose gets its own.
-struct SplitMix64 {
+public struct SplitMix64: Sendable {
     private var state: UInt64
 
-    init(state: UInt64) { self.state = state }
+    public init(state: UInt64) { self.state = state }
 
     init(_ seed: UInt64, _ purpose: Purpose, _ index: UInt64 = 0) {
         var a = SplitMix64(state: seed)
@@ -397,7 +397,7 @@ struct SplitMix64 {
         _ = next()
     }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -406,8 +406,8 @@ struct SplitMix64 {
     }
 
     /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
-    mutating func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * unit() }
+    public mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
+    public mutating func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * unit() }
     mutating func int(_ lo: Int, _ hi: Int) -> Int { lo + Int(next() % UInt64(hi - lo + 1)) }
     mutating func chance(_ p: Double) -> Bool { unit() < p }
 }

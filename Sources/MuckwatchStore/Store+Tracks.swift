@@ -144,3 +144,58 @@ enum TrackBlob {
         return out
     }
 }
+
+/// The attribution benchmark's peer: the same chunks in a plain SQLite table
+/// with a B-tree index on time, answered by a time-range scan then the box
+/// test — what attribution would cost without the R*Tree.
+public final class TrackScanPeer {
+    private let queue: DatabaseQueue
+
+    public init(path: String) throws {
+        queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS chunks (
+                  min_t INTEGER NOT NULL, max_t INTEGER NOT NULL, min_lat INTEGER NOT NULL, max_lat INTEGER NOT NULL,
+                  min_lon INTEGER NOT NULL, max_lon INTEGER NOT NULL, device TEXT NOT NULL, fixes BLOB NOT NULL);
+                CREATE INDEX IF NOT EXISTS chunks_min_t ON chunks (min_t);
+                """)
+        }
+    }
+
+    public func add(_ chunks: [TrackChunk]) throws {
+        try queue.write { db in
+            let statement = try db.cachedStatement(sql: "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            for c in chunks where !c.fixes.isEmpty {
+                let lats = c.fixes.map(\.point.lat), lons = c.fixes.map(\.point.lon), ts = c.fixes.map(\.ts)
+                try statement.execute(arguments: [
+                    Store.trackSeconds(ts.min()!, .down), Store.trackSeconds(ts.max()!, .up),
+                    Int64(Store.microdegrees(lats.min()!, .down)), Int64(Store.microdegrees(lats.max()!, .up)),
+                    Int64(Store.microdegrees(lons.min()!, .down)), Int64(Store.microdegrees(lons.max()!, .up)),
+                    c.device, Data(TrackBlob.encode(c.fixes))])
+            }
+        }
+    }
+
+    /// The longest chunk the index holds, so a time-range scan on `min_t` can
+    /// start early enough to catch chunks that began before the window.
+    public func passes(near p: GeoPoint, radiusM: Double, from: Instant, to: Instant, maxChunkS: Int64) throws -> [TrackPass] {
+        let box = Geo.box(around: p, metres: radiusM)
+        return try queue.read { db in
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT device, fixes FROM chunks
+                WHERE min_t BETWEEN ? AND ? AND max_t >= ?
+                  AND max_lat >= ? AND min_lat <= ? AND max_lon >= ? AND min_lon <= ?
+                """, arguments: [Store.trackSeconds(from, .down) - maxChunkS, Store.trackSeconds(to, .up),
+                                 Store.trackSeconds(from, .down),
+                                 Store.microdegrees(box.minLat, .down), Store.microdegrees(box.maxLat, .up),
+                                 Store.microdegrees(box.minLon, .down), Store.microdegrees(box.maxLon, .up)])
+            var passes: [TrackPass] = []
+            while let row = try rows.next() {
+                let chunk = TrackChunk(device: row[0], fixes: TrackBlob.decode((row[1] as Data?).map { [UInt8]($0) } ?? []))
+                if let pass = chunk.closestApproach(to: p, radiusM: radiusM, from: from, to: to) { passes.append(pass) }
+            }
+            return TrackPass.closestPerDevice(passes)
+        }
+    }
+}
