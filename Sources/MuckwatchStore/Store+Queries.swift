@@ -27,6 +27,13 @@ public struct CaseRecord: Sendable, Codable, Equatable {
         public var id: String
         public var plate: String?
         public var company: String?
+        /// For a candidate: how near its track passed and when.
+        public var distanceM: Double?
+        public var passedAt: String?
+
+        enum CodingKeys: String, CodingKey {
+            case kind, id, plate, company, distanceM = "distance_m", passedAt = "passed_at"
+        }
     }
 
     public struct Evidence: Sendable, Codable, Equatable {
@@ -79,6 +86,7 @@ public struct CaseRecord: Sendable, Codable, Equatable {
     public var violation: String
     public var severity: String
     public var legalBasis: String?
+    public var penalty: String?
     public var suspectedParty: Party
     public var candidates: [Party]
     public var lat: Double?
@@ -95,7 +103,7 @@ public struct CaseRecord: Sendable, Codable, Equatable {
     public var history: [StatusChange]?
 
     enum CodingKeys: String, CodingKey {
-        case id, status, violation, severity, legalBasis = "legal_basis", suspectedParty = "suspected_party"
+        case id, status, violation, severity, legalBasis = "legal_basis", penalty, suspectedParty = "suspected_party"
         case candidates, lat, lon, firstSeen = "first_seen", lastSeen = "last_seen", createdAt = "created_at"
         case verifyBy = "verify_by", suggestedAction = "suggested_action", priorIncidents = "prior_incidents"
         case summary, evidenceCount = "evidence_count", evidence, history
@@ -133,14 +141,41 @@ extension Store {
         }
     }
 
+    /// Which cases `cases list` shows.
+    public struct CaseFilter: Sendable {
+        public var status: String?
+        public var rule: String?
+        /// Part of the suspected party's company (or restaurant) name.
+        public var company: String?
+        /// First seen at or after / before.
+        public var from: Instant?
+        public var until: Instant?
+
+        public init(status: String? = nil, rule: String? = nil, company: String? = nil, from: Instant? = nil, until: Instant? = nil) {
+            self.status = status
+            self.rule = rule
+            self.company = company
+            self.from = from
+            self.until = until
+        }
+    }
+
     /// Cases, newest first, without their evidence.
     public func cases(utcOffsetSeconds: Int, status: String? = nil) throws -> [CaseRecord] {
+        try cases(utcOffsetSeconds: utcOffsetSeconds, filter: CaseFilter(status: status))
+    }
+
+    public func cases(utcOffsetSeconds: Int, filter f: CaseFilter) throws -> [CaseRecord] {
         try pool.read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT c.*, (SELECT COUNT(*) FROM evidence e WHERE e.case_id = c.case_id) AS evidence_count
-                FROM cases c WHERE (?1 IS NULL OR status = ?1) ORDER BY created_at DESC, case_id DESC
-                """, arguments: [status])
-            return rows.map { Self.caseRecord($0, utcOffsetSeconds) }
+                FROM cases c
+                WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR rule = ?2)
+                  AND (?3 IS NULL OR instr(company, ?3) > 0)
+                  AND (?4 IS NULL OR first_seen >= ?4) AND (?5 IS NULL OR first_seen < ?5)
+                ORDER BY created_at DESC, case_id DESC
+                """, arguments: [f.status, f.rule, f.company, f.from?.millis, f.until?.millis])
+            return try rows.map { try Self.caseRecord($0, utcOffsetSeconds, db) }
         }
     }
 
@@ -151,7 +186,7 @@ extension Store {
                 SELECT c.*, (SELECT COUNT(*) FROM evidence e WHERE e.case_id = c.case_id) AS evidence_count
                 FROM cases c WHERE case_id = ?
                 """, arguments: [id]) else { return nil }
-            var record = Self.caseRecord(row, utcOffsetSeconds)
+            var record = try Self.caseRecord(row, utcOffsetSeconds, db)
             let time = { (ms: Int64) in RFC3339.format(Instant(millis: ms), offsetSeconds: utcOffsetSeconds) }
             record.evidence = try Row.fetchAll(db, sql: """
                 SELECT e.*, v.status AS v_status, v.reason AS v_reason, v.file_sha256 AS v_sha, v.clock_source AS v_clock,
@@ -178,13 +213,19 @@ extension Store {
         }
     }
 
-    private static func caseRecord(_ row: Row, _ offset: Int) -> CaseRecord {
+    private static func caseRecord(_ row: Row, _ offset: Int, _ db: Database) throws -> CaseRecord {
         let time = { (ms: Int64) in RFC3339.format(Instant(millis: ms), offsetSeconds: offset) }
+        let candidates = try Row.fetchAll(db, sql: "SELECT * FROM case_candidates WHERE case_id = ? ORDER BY rank",
+                                          arguments: [row["case_id"] as String])
+            .map { k in
+                CaseRecord.Party(kind: "truck", id: k["device"], plate: k["plate"], company: k["company"],
+                                 distanceM: k["distance_m"], passedAt: time(k["passed_at"]))
+            }
         return CaseRecord(
             id: row["case_id"], status: row["status"], violation: row["rule"], severity: row["severity"],
-            legalBasis: row["legal_basis"],
+            legalBasis: row["legal_basis"], penalty: row["penalty"],
             suspectedParty: .init(kind: row["subject_kind"], id: row["subject_id"], plate: row["plate"], company: row["company"]),
-            candidates: [], lat: row["lat"], lon: row["lon"],
+            candidates: candidates, lat: row["lat"], lon: row["lon"],
             firstSeen: time(row["first_seen"]), lastSeen: time(row["last_seen"]), createdAt: time(row["created_at"]),
             verifyBy: time(row["verify_by"]), suggestedAction: row["suggested_action"],
             priorIncidents: row["prior_incidents"], summary: row["summary"], evidenceCount: row["evidence_count"],

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MuckwatchCore
 import MuckwatchStore
 
 struct Cases: ParsableCommand {
@@ -11,28 +12,50 @@ struct Cases: ParsableCommand {
 
         @OptionGroup var store: StoreOptions
 
-        @Option(help: "Only cases with this status (e.g. draft).")
+        @Option(help: "Only cases with this status: draft, registered or dismissed.")
         var status: String?
+
+        @Option(help: "Only cases of this rule (e.g. spill).")
+        var rule: String?
+
+        @Option(help: "Only cases whose suspected party's company (or restaurant) name contains this.")
+        var company: String?
+
+        @Option(help: "Only cases first seen on or after this local date (YYYY-MM-DD).")
+        var from: String?
+
+        @Option(help: "Only cases first seen on or before this local date (YYYY-MM-DD).")
+        var to: String?
 
         @Flag(help: "Print JSON instead of a table.")
         var json = false
 
         func run() throws {
             let (db, config) = try store.openStore()
-            let cases = try db.cases(utcOffsetSeconds: config.pipeline.incidents.utcOffsetSeconds, status: status)
+            let offset = config.pipeline.incidents.utcOffsetSeconds
+            func day(_ text: String?, _ name: String) throws -> Instant? {
+                guard let text else { return nil }
+                guard text.count == 10, let start = RFC3339.parse(text + "T00:00:00Z") else {
+                    throw ValidationError("--\(name) '\(text)' is not a date like 2026-11-24")
+                }
+                return start.adding(seconds: -Double(offset))
+            }
+            let filter = Store.CaseFilter(status: status, rule: rule, company: company, from: try day(from, "from"),
+                                          until: try day(to, "to")?.adding(seconds: 86_400))
+            let cases = try db.cases(utcOffsetSeconds: offset, filter: filter)
             if json {
                 print(try Output.json(cases))
                 return
             }
             if cases.isEmpty {
-                print("No cases\(status.map { " with status \($0)" } ?? "") in \(db.path).")
+                print("No cases\(status != nil || rule != nil || company != nil || from != nil || to != nil ? " matching these filters" : "") in \(db.path).")
                 return
             }
             print(Output.table(
-                ["CASE", "STATUS", "RULE", "SEVERITY", "SUSPECTED PARTY", "FIRST SEEN", "EVIDENCE", "ACTION"],
+                ["CASE", "STATUS", "RULE", "SEVERITY", "SUSPECTED PARTY", "COMPANY", "FIRST SEEN", "EVIDENCE", "ACTION"],
                 cases.map { c in
-                    [c.id, c.status, c.violation, c.severity, party(c.suspectedParty), c.firstSeen,
-                     String(c.evidenceCount), c.suggestedAction]
+                    [c.id, c.status, c.violation, c.severity, party(c.suspectedParty), c.suspectedParty.company ?? "-",
+                     c.firstSeen, String(c.evidenceCount), c.suggestedAction]
                 }))
         }
     }
@@ -69,6 +92,18 @@ struct Cases: ParsableCommand {
                 "Verify by:        \(c.verifyBy)",
                 "Suggested action: \(c.suggestedAction) (\(c.priorIncidents) earlier incident(s) of this party in 30 days)",
                 "Legal basis:      \(c.legalBasis ?? "(none configured for this rule)")",
+                "Penalty:          \(c.penalty ?? "(none configured for this rule)")",
+            ]
+            if !c.candidates.isEmpty {
+                lines.append("")
+                lines.append("Other candidates (trucks whose tracks passed near):")
+                lines.append(Output.table(
+                    ["DEVICE", "PLATE", "COMPANY", "DISTANCE", "PASSED AT"],
+                    c.candidates.map { k in
+                        [k.id, k.plate ?? "-", k.company ?? "-", k.distanceM.map { "\(Int($0.rounded())) m" } ?? "-", k.passedAt ?? "-"]
+                    }))
+            }
+            lines += [
                 "",
                 "Evidence (\(c.evidenceCount)):",
             ]
