@@ -110,8 +110,7 @@ func eventSignal(_ decoded: DecodedMessage, type: SiteEventType, minConfidence: 
 public struct UncoveredLoadRule: Rule {
     public let name = "uncovered_load"
     public var thresholds: RuleSettings.UncoveredLoad
-    /// Per device: when the current uncovered stretch started (or last fired).
-    private var uncoveredSince: [String: Instant] = [:]
+    private var uncoveredStretches = Stretches()
 
     public init(thresholds: RuleSettings.UncoveredLoad = .init()) { self.thresholds = thresholds }
 
@@ -135,25 +134,38 @@ public struct UncoveredLoadRule: Rule {
 
     private mutating func tracker(_ t: TruckTelemetry, _ view: TruckView, _ decoded: DecodedMessage,
                                   _ registry: Registry) -> Signal? {
-        guard isLoaded(t, registry), t.cover == .open, !view.insideAnySite,
-              let speed = t.speedKmh, speed >= thresholds.minSpeedKmh else {
-            uncoveredSince[t.device] = nil
-            return nil
-        }
-        let since = uncoveredSince[t.device] ?? t.ts
-        let duration = t.ts.seconds(since: since)
-        guard duration >= thresholds.minDurationS else {
-            uncoveredSince[t.device] = since
-            return nil
-        }
-        // Fired: the next signal needs another full stretch, so a long uncovered
-        // drive adds evidence every `minDurationS` rather than every message.
-        uncoveredSince[t.device] = t.ts
+        let speed = t.speedKmh ?? 0
+        let uncovered = isLoaded(t, registry) && t.cover == .open && !view.insideAnySite && speed >= thresholds.minSpeedKmh
+        guard let duration = uncoveredStretches.update(t.device, holds: uncovered, at: t.ts, minS: thresholds.minDurationS)
+        else { return nil }
         let subject = Subject.truck(device: t.device, plate: t.plate, registry: registry)
         return Signal(
             rule: name, severity: .major, subject: subject, ts: t.ts, lat: t.lat, lon: t.lon,
             summary: "\(subject.displayName) moving uncovered at \(number(speed)) km/h for \(number(duration)) s",
             evidence: evidence(of: decoded))
+    }
+}
+
+/// How long a condition has held, per device: for the rules that need it to
+/// last. Once it has lasted, the next signal needs another full stretch, so a
+/// long violation adds evidence every `minS` rather than every message.
+struct Stretches {
+    private var since: [String: Instant] = [:]
+
+    /// The stretch's length if the condition has now held for `minS`, else nil.
+    mutating func update(_ key: String, holds: Bool, at ts: Instant, minS: Double) -> Double? {
+        guard holds else {
+            since[key] = nil
+            return nil
+        }
+        let start = min(since[key] ?? ts, ts)
+        let duration = ts.seconds(since: start)
+        guard duration >= minS else {
+            since[key] = start
+            return nil
+        }
+        since[key] = ts
+        return duration
     }
 }
 
@@ -386,23 +398,15 @@ public struct FumeExceedanceRule: Rule {
 public struct PurifierOffRule: Rule {
     public let name = "purifier_off"
     public var thresholds: RuleSettings.PurifierOff
-    private var offSince: [String: Instant] = [:]
+    private var offStretches = Stretches()
 
     public init(thresholds: RuleSettings.PurifierOff = .init()) { self.thresholds = thresholds }
 
     public mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal] {
         guard case .fume(let f) = decoded.record else { return [] }
-        guard f.fan == .on, f.purifier == .off else {
-            offSince[f.monitor] = nil
-            return []
-        }
-        let since = offSince[f.monitor] ?? f.ts
-        let duration = f.ts.seconds(since: since)
-        guard duration >= thresholds.minDurationS else {
-            offSince[f.monitor] = min(since, f.ts)
-            return []
-        }
-        offSince[f.monitor] = f.ts
+        guard let duration = offStretches.update(f.monitor, holds: f.fan == .on && f.purifier == .off, at: f.ts,
+                                                 minS: thresholds.minDurationS)
+        else { return [] }
         let s = Subject.monitor(f.monitor, registry: context.registry)
         return [Signal(rule: name, severity: .major, subject: s, ts: f.ts, lat: nil, lon: nil,
                        summary: "\(s.company ?? f.monitor) fan on with the purifier off for \(number(duration / 60)) min",
