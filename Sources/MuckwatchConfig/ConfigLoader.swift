@@ -175,7 +175,8 @@ extension MuckwatchConfiguration {
             rules.illegalDumping.minLossFraction = try d.double("min_loss_fraction", in: 0.01...1) ?? rules.illegalDumping.minLossFraction
             rules.illegalDumping.maxSpeedKmh = try d.double("max_speed_kmh", in: 0...200) ?? rules.illegalDumping.maxSpeedKmh
         }
-        if let w = try section("unwashed_exit", ["min_wash_s", "min_confidence"]) {
+        if let w = try section("unwashed_exit", ["min_wash_s", "min_visit_s", "min_confidence"]) {
+            rules.unwashedExit.minVisitS = try w.double("min_visit_s", in: 0...86_400) ?? rules.unwashedExit.minVisitS
             rules.unwashedExit.minWashS = try w.double("min_wash_s", in: 0...3600) ?? rules.unwashedExit.minWashS
             rules.unwashedExit.minConfidence = try w.double("min_confidence", in: 0...1) ?? rules.unwashedExit.minConfidence
         }

@@ -8,8 +8,11 @@ public struct FenceCrossing: Sendable, Equatable {
     public var at: Instant
     public var point: GeoPoint
     /// For an exit from a construction site: seconds spent in its wash zones
-    /// since it entered, or nil if the site has no wash zone.
+    /// since it entered; nil if the site has no wash zone, or if the truck was
+    /// first seen inside (its visit began before its track, or before a restart).
     public var washedS: Double?
+    /// For an exit: how long the truck was inside, if it was seen entering.
+    public var visitS: Double?
 }
 
 /// What the truck rules see of one tracker fix: the fix, whether it is the
@@ -135,10 +138,8 @@ struct TruckTracker {
         guard var truck = trucks[t.device] else {
             var fences = [FenceState](repeating: FenceState(), count: n)
             let p = GeoPoint(lat: t.lat, lon: t.lon)
-            for i in 0..<n where fenceSet.contains(i, p) {
-                fences[i].inside = true
-                fences[i].enteredAt = t.ts
-            }
+            // First seen inside: when it entered (and whether it washed) is unknown.
+            for i in 0..<n where fenceSet.contains(i, p) { fences[i].inside = true }
             let truck = Truck(last: t, fences: fences)
             trucks[t.device] = truck
             return TruckView(telemetry: t, isCurrent: true, previous: nil, insideKinds: kinds(truck), crossings: [])
@@ -191,8 +192,10 @@ struct TruckTracker {
                 state.pendingSince = nil
                 if piece.inside {
                     state.enteredAt = at
-                } else if fence.site.kind == .construction, !fence.washZones.isEmpty {
-                    let since = state.enteredAt ?? at
+                } else if let since = state.enteredAt {
+                    crossing.visitS = at.seconds(since: since)
+                }
+                if !piece.inside, fence.site.kind == .construction, !fence.washZones.isEmpty, let since = state.enteredAt {
                     crossing.washedS = truck.washing.reduce(0) { sum, w in
                         guard fence.washZones.contains(w.zone), w.to > since else { return sum }
                         return sum + w.to.seconds(since: max(w.from, since))

@@ -38,6 +38,8 @@ public struct RuleSettings: Sendable, Equatable {
 
     public struct UnwashedExit: Sendable, Equatable {
         public var minWashS: Double = 60
+        /// Shorter stays are passing through, not a visit that dirties the wheels.
+        public var minVisitS: Double = 120
         public var minConfidence: Double = 0.6
         public init() {}
     }

@@ -298,7 +298,8 @@ public struct UnwashedExitRule: Rule {
         }
         guard case .truck(let t) = decoded.record, let view = context.currentFix else { return [] }
         return view.crossings.compactMap { c -> Signal? in
-            guard !c.entered, c.kind == .construction, let washed = c.washedS, washed < thresholds.minWashS else { return nil }
+            guard !c.entered, c.kind == .construction, let washed = c.washedS, washed < thresholds.minWashS,
+                  let visit = c.visitS, visit >= thresholds.minVisitS else { return nil }
             let s = Subject.truck(device: t.device, plate: t.plate, registry: context.registry)
             let site = context.registry.site(c.site)?.name ?? c.site
             return Signal(rule: name, severity: .minor, subject: s, ts: c.at, lat: c.point.lat, lon: c.point.lon,

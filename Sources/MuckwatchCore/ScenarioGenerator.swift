@@ -173,7 +173,10 @@ public final class ScenarioGenerator {
 
     /// The generated trucks as the registry lists them.
     public var registry: [RegisteredTruck] {
-        world.trucks.map { RegisteredTruck(device: $0.device, plate: $0.plate, company: $0.company, emptyKg: Double($0.emptyKg)) }
+        world.trucks.map {
+            RegisteredTruck(device: $0.device, plate: $0.plate, company: $0.company, emptyKg: Double($0.emptyKg),
+                            permittedHours: [DailyWindow(startMinute: 22 * 60, endMinute: 6 * 60)])
+        }
     }
 
     // MARK: Feed
@@ -233,13 +236,19 @@ public final class ScenarioGenerator {
                 records.append((r.item, r.duplicate))
             }
             if let road = probe.firstRoad { firstRoads.append((spec, road)) }
-            // §6's tracker rule over the planted truck's own reports.
+            // §6's tracker rule over the planted truck's own reports, with
+            // the pipeline's own geofence for "outside every site".
             let last = windows.map(\.range.upperBound).max() ?? -1
             guard last >= 0 else { continue }
             var since: Int64?
+            var fences = TruckTracker(registry: Registry(sites: registrySites), dwellS: 20)
             while let r = probe.nextReport(), Double(r.tick) <= last + 60 {
+                let view = fences.observe(TruckTelemetry(
+                    device: spec.device, ts: Instant(millis: world.instant(Double(r.tick)).millis), plate: nil,
+                    lat: Double(fixed(ScenarioGeo.lat(r.p), 6))!, lon: Double(fixed(ScenarioGeo.lon(r.p), 6))!,
+                    speedKmh: nil, headingDeg: nil, cover: .unknown, load: .unknown, loadKg: nil, body: .unknown, seq: nil))
                 let loaded = r.load == "full" || r.load == "partial" || (r.loadKg.map { $0 > spec.emptyKg } ?? false)
-                guard loaded, r.coverOpen, r.speedTenths >= 50 else { since = nil; continue }
+                guard loaded, r.coverOpen, r.speedTenths >= 50, !view.insideAnySite else { since = nil; continue }
                 let s = since ?? r.tick
                 if r.tick - s >= 30 {
                     since = r.tick
@@ -262,7 +271,8 @@ public final class ScenarioGenerator {
             let flight = DroneFlight(index: droneIndex, world: world, target: f)
             scripted += flight.messages
             if let spill = flight.spill {
-                signals.append(ExpectedSignal(rule: "spill", subject: .other(kind: "drone", id: flight.drone), ts: spill.from,
+                // No plate from the air: attribution names the truck whose track passed it.
+                signals.append(ExpectedSignal(rule: "spill", subject: f.map { .truck($0.0) } ?? .other(kind: "drone", id: flight.drone), ts: spill.from,
                                       t: spill.t!, record: records.count))
                 records.append((spill, nil))
             }
@@ -1932,13 +1942,8 @@ extension ScenarioGenerator {
             # Muckwatch config for a generated scenario:
             #   \(options.commandLine)
             # Replay feed.jsonl with it; planted.json lists what it should (and should not) raise.
-            #
             # The construction sites, disposal sites and wash zones are in sites.geojson
-            # beside this file (WGS-84 polygons). This loader cannot reference a sites file
-            # yet (geofences arrive in a later issue); when it can, this will read:
-            #   sites:
-            #     file: sites.geojson
-            #     coordinates: wgs84
+            # beside this file (WGS-84 polygons).
 
             broker:
               url: mqtt://127.0.0.1:1883
@@ -1972,23 +1977,43 @@ extension ScenarioGenerator {
                 min_confidence: 0.6
                 legal_basis: "\(Self.legalBasis["spill"]!)"
 
-            # \(world.trucks.count) muck trucks, \(Set(world.trucks.map(\.company)).count) transport companies; permitted hours (not read yet): 22:00-06:00.
+            # \(world.trucks.count) muck trucks of \(Set(world.trucks.map(\.company)).count) transport companies, permitted 22:00-06:00.
             registry:
               trucks:
 
             """
         for t in world.trucks {
             y += "    - device: \(t.device)\n      plate: \(t.plate)\n      company: \(t.company)\n      empty_kg: \(t.emptyKg)\n"
+            y += "      permitted_hours: [\"22:00-06:00\"]\n"
         }
-        y += "\n# Not read by this loader yet: the site gate cameras and the fume monitors.\n#   cameras:\n"
+        y += "  sites:\n    file: sites.geojson\n    coordinates: wgs84\n  cameras:\n"
         for s in world.sites {
-            y += "#     - {id: \(s.camera), site: \(s.id), lat: \(fixed(ScenarioGeo.lat(s.gate), 6)), lon: \(fixed(ScenarioGeo.lon(s.gate), 6))}\n"
+            y += "    - {id: \(s.camera), site: \(s.id), lat: \(fixed(ScenarioGeo.lat(s.gate), 6)), lon: \(fixed(ScenarioGeo.lon(s.gate), 6))}\n"
         }
-        y += "#   fume_monitors:\n"
+        y += "  fume_monitors:\n"
         for m in world.monitors {
-            y += "#     - {id: \(m.id), restaurant: \(m.restaurant), address: \(m.address)}\n"
+            y += "    - {id: \(m.id), restaurant: \(m.restaurant), address: \(m.address)}\n"
         }
         return y
+    }
+
+    /// The sites as the registry loads them from `sites.geojson`.
+    var registrySites: [Site] {
+        func polygon(_ points: [Point]) -> Polygon {
+            let ring = (points + [points[0]]).map {
+                GeoPoint(lat: Double(fixed(ScenarioGeo.lat($0), 6))!, lon: Double(fixed(ScenarioGeo.lon($0), 6))!)
+            }
+            return Polygon(outer: ring)
+        }
+        var out: [Site] = []
+        for s in world.sites {
+            out.append(Site(id: s.id, name: s.name, kind: s.kind == .construction ? .construction : .disposal,
+                            polygons: [polygon(s.ring)]))
+            if let washId = s.washId {
+                out.append(Site(id: washId, name: s.washName ?? washId, kind: .wash, polygons: [polygon(s.washRing)], parent: s.id))
+            }
+        }
+        return out
     }
 
     /// `sites.geojson`: one feature per line, closed counter-clockwise rings.

@@ -135,7 +135,10 @@ final class RuleSetTests: XCTestCase {
     func exit(washingFor wash: Double) -> RuleFeed {
         var f = RuleFeed()
         var t = 0.0
-        for x in stride(from: 60.0, through: 180, by: 20) { f.truck(t, at: World.at(x, 100), speed: 10); t += 10 }
+        // In through the west side, three minutes at the loading point, then east to the gate.
+        for x in stride(from: -100.0, through: 60, by: 20) { f.truck(t, at: World.at(x, 100), speed: 10); t += 10 }
+        for _ in 0..<18 { f.truck(t, at: World.at(60, 100), speed: 0); t += 10 }
+        for x in stride(from: 80.0, through: 180, by: 20) { f.truck(t, at: World.at(x, 100), speed: 10); t += 10 }
         var w = 0.0
         repeat { f.truck(t, at: World.at(220, 100), speed: 2); t += 10; w += 10 } while w < wash
         for x in stride(from: 260.0, through: 560, by: 60) { f.truck(t, at: World.at(x, 100), speed: 25); t += 10 }
@@ -148,6 +151,15 @@ final class RuleSetTests: XCTestCase {
         XCTAssertTrue(try XCTUnwrap(alerts.first).summary.contains("left 工地一 (CS-01)"), alerts.first?.summary ?? "")
         XCTAssertEqual(exit(washingFor: 50).alerts().map(\.rule), ["unwashed_exit"])
         XCTAssertEqual(exit(washingFor: 90).alerts(), [], "washed long enough")
+        // Driving straight through in under two minutes is passing, not a visit.
+        var through = RuleFeed()
+        for (i, x) in stride(from: -100.0, through: 400, by: 50).enumerated() { through.truck(Double(i) * 10, at: World.at(x, 100)) }
+        XCTAssertEqual(through.alerts(), [])
+        // First seen inside (the feed or a restart began mid-visit): whether it washed is unknown.
+        var firstInside = RuleFeed()
+        for i in 0..<20 { firstInside.truck(Double(i) * 10, at: World.at(60, 100), speed: 0) }
+        for (i, x) in stride(from: 100.0, through: 500, by: 50).enumerated() { firstInside.truck(200 + Double(i) * 10, at: World.at(x, 100)) }
+        XCTAssertEqual(firstInside.alerts(), [])
     }
 
     func testJitterAtTheBoundaryIsNoExit() {
