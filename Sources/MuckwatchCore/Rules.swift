@@ -186,7 +186,9 @@ struct WeightHistory {
         if let first = samples.firstIndex(where: { $0.ts >= horizon }), first > 0 { samples.removeFirst(first) }
     }
 
-    var heaviest: (ts: Instant, kg: Double)? { samples.max { $0.kg < $1.kg } }
+    /// The heaviest weight in the window, at the last time it was reported
+    /// (so "lost N kg in T s" counts from when the truck still had it).
+    var heaviest: (ts: Instant, kg: Double)? { samples.reversed().max { $0.kg < $1.kg } }
 }
 
 /// `spill` (§6): a camera/drone spill detection, or a truck losing weight

@@ -96,7 +96,10 @@ public struct PlantedViolation: Sendable, Equatable {
     var tag: String?
 
     /// Kinds meant to fire; every other kind is a near-miss.
-    public static let firingKinds: Set<String> = ["tracker_uncovered", "camera_uncovered_load", "camera_spill", "drone_spill"]
+    public static let firingKinds: Set<String> = ["tracker_uncovered", "camera_uncovered_load", "camera_spill", "drone_spill",
+                                                  "tracker_body_raised", "tracker_load_drop", "tracker_off_hours",
+                                                  "tracker_goes_dark", "tracker_unwashed_exit", "fume_high_mean",
+                                                  "purifier_off_long"]
 }
 
 /// A message the daemon must dead-letter, and why.
@@ -163,11 +166,15 @@ public final class ScenarioGenerator {
     public private(set) var incidents: [ExpectedIncident] = []
     /// Drones, site-camera background events and bad messages, in `t` order.
     private var scripted: [ScenarioMessage] = []
+    /// Planted violations of the rules the trips do not exercise.
+    private var showcase: RuleShowcase
 
     public init(options: ScenarioOptions) throws(ScenarioError) {
         if let problem = options.problem { throw ScenarioError(description: problem) }
         self.options = options
         world = World(options: options)
+        showcase = RuleShowcase(world: world, sites: [])  // every property set, so that registrySites can be read
+        showcase = RuleShowcase(world: world, sites: registrySites)
         plant()
     }
 
@@ -176,6 +183,11 @@ public final class ScenarioGenerator {
         world.trucks.map {
             RegisteredTruck(device: $0.device, plate: $0.plate, company: $0.company, emptyKg: Double($0.emptyKg),
                             permittedHours: [DailyWindow(startMinute: 22 * 60, endMinute: 6 * 60)])
+        } + showcase.trucks.map { t in
+            let hours = t.hours.split(separator: "-").map { part in part.split(separator: ":").map { Int($0)! } }
+            return RegisteredTruck(device: t.device, plate: t.plate, company: t.company, emptyKg: 12_000,
+                                   permittedHours: [DailyWindow(startMinute: hours[0][0] * 60 + hours[0][1],
+                                                                endMinute: hours[1][0] * 60 + hours[1][1])])
         }
     }
 
@@ -272,10 +284,18 @@ public final class ScenarioGenerator {
             scripted += flight.messages
             if let spill = flight.spill {
                 // No plate from the air: attribution names the truck whose track passed it.
-                signals.append(ExpectedSignal(rule: "spill", subject: f.map { .truck($0.0) } ?? .other(kind: "drone", id: flight.drone), ts: spill.from,
+                signals.append(ExpectedSignal(rule: "spill", subject: f.map { .truck($0.0) } ?? .other(kind: "drone", id: flight.drone, plate: nil), ts: spill.from,
                                       t: spill.t!, record: records.count))
                 records.append((spill, nil))
             }
+        }
+        // The showcase: a planted violation of every other rule, on devices of its own.
+        let offset = records.count
+        scripted += showcase.messages
+        records += showcase.records.map { ($0, nil) }
+        for x in showcase.signals {
+            signals.append(ExpectedSignal(rule: x.rule, subject: .other(kind: x.kind, id: x.id, plate: x.plate), ts: x.ts,
+                                          t: x.t, record: offset + x.record))
         }
         scripted += siteCameraBackground()
         let bad = BadMessages(world: world)
@@ -306,7 +326,7 @@ public final class ScenarioGenerator {
                     built[inc.index].planted.append(items[s.record].id)
                 }
             } else {
-                let severity = s.rule == "spill" ? Severity.critical : .major
+                let severity = Self.severity[s.rule] ?? .major
                 let party = s.subject.key
                 let prior = (history[party] ?? []).filter { $0 <= s.ts && $0 >= s.ts.adding(seconds: -30 * 86_400) }.count
                 history[party, default: []].append(s.ts)
@@ -337,6 +357,12 @@ public final class ScenarioGenerator {
         }
         violations = order.map { items[$0] }
     }
+
+    /// SPEC §6's severities.
+    static let severity: [String: Severity] = [
+        "uncovered_load": .major, "spill": .critical, "illegal_dumping": .critical, "unwashed_exit": .minor,
+        "off_hours": .minor, "fume_exceedance": .major, "purifier_off": .major, "device_silent": .minor,
+    ]
 
     /// ScenarioSite cameras' own detections that no rule acts on (bare soil,
     /// sprinklers off): about once an hour at half the construction sites.
@@ -370,16 +396,21 @@ public final class ScenarioGenerator {
 private struct ExpectedSignal {
     enum Subject {
         case truck(TruckSpec)
-        case other(kind: String, id: String)
+        case other(kind: String, id: String, plate: String?)
 
-        var kind: String { if case .other(let k, _) = self { return k } else { return "truck" } }
+        var kind: String { if case .other(let k, _, _) = self { return k } else { return "truck" } }
         var id: String {
             switch self {
             case .truck(let t): t.device
-            case .other(_, let id): id
+            case .other(_, let id, _): id
             }
         }
-        var plate: String? { if case .truck(let t) = self { return t.plate } else { return nil } }
+        var plate: String? {
+            switch self {
+            case .truck(let t): t.plate
+            case .other(_, _, let plate): plate
+            }
+        }
         var key: String { kind + "|" + id }
     }
 
@@ -1986,12 +2017,20 @@ extension ScenarioGenerator {
             y += "    - device: \(t.device)\n      plate: \(t.plate)\n      company: \(t.company)\n      empty_kg: \(t.emptyKg)\n"
             y += "      permitted_hours: [\"22:00-06:00\"]\n"
         }
+        y += "  # The rule showcase's trucks (see planted.json).\n"
+        for t in showcase.trucks {
+            y += "    - device: \(t.device)\n      plate: \(t.plate)\n      company: \(t.company)\n      empty_kg: 12000\n"
+            y += "      permitted_hours: [\"\(t.hours)\"]\n"
+        }
         y += "  sites:\n    file: sites.geojson\n    coordinates: wgs84\n  cameras:\n"
         for s in world.sites {
             y += "    - {id: \(s.camera), site: \(s.id), lat: \(fixed(ScenarioGeo.lat(s.gate), 6)), lon: \(fixed(ScenarioGeo.lon(s.gate), 6))}\n"
         }
         y += "  fume_monitors:\n"
         for m in world.monitors {
+            y += "    - {id: \(m.id), restaurant: \(m.restaurant), address: \(m.address)}\n"
+        }
+        for m in showcase.monitors {
             y += "    - {id: \(m.id), restaurant: \(m.restaurant), address: \(m.address)}\n"
         }
         return y

@@ -156,6 +156,8 @@ final class ScenarioGeneratorTests: XCTestCase {
                 XCTAssertNotEqual(t.cover, .unknown)
                 XCTAssertNotEqual(t.load, .unknown)
                 XCTAssertNotNil(t.seq)
+            case .fume(let f) where f.monitor.hasPrefix("F-9"):
+                break  // the rule showcase's monitors exceed the limit and turn purifiers off on purpose
             case .fume(let f):
                 XCTAssertTrue((0...2.5).contains(f.concMgM3))
                 XCTAssertEqual(f.fan, .on)
@@ -192,13 +194,13 @@ final class ScenarioGeneratorTests: XCTestCase {
                 // Distance per time fits the reported speeds (with GPS jitter).
                 let d = hypot((t.lat - p.lat) * 110_738, (t.lon - p.lon) * 102_864)
                 XCTAssertLessThanOrEqual(d, dt * 60 / 3.6 + 10, "line \(i + 1): \(d) m in \(dt) s")
-                if p.speedKmh! > 0 && t.speedKmh! > 0, let a = p.loadKg, let b = t.loadKg {
+                if p.speedKmh! > 0 && t.speedKmh! > 0, let a = p.loadKg, let b = t.loadKg, t.device != "S-03" {
                     XCTAssertLessThan(abs(a - b), 500, "line \(i + 1): load changed while moving")
                 }
             }
             last[t.device] = t
         }
-        XCTAssertEqual(last.count, 12)
+        XCTAssertEqual(last.count, 12 + 7, "the 12 trucks and the showcase's 7 (the spill by weight, S-03, loses load moving)")
     }
 
     // MARK: Planted violations through the pipeline
@@ -256,7 +258,12 @@ final class ScenarioGeneratorTests: XCTestCase {
             "tracker_uncovered", "tracker_open_short", "tracker_open_stationary", "tracker_open_crawling",
             "tracker_open_empty", "camera_uncovered_load", "camera_uncovered_load_below_threshold", "camera_spill",
             "camera_spill_below_threshold", "drone_spill",
+            "tracker_body_raised", "tracker_body_raised_at_disposal", "tracker_load_drop", "tracker_off_hours",
+            "tracker_goes_dark", "tracker_parked_dark", "tracker_unwashed_exit", "fume_high_mean", "fume_short_spike",
+            "purifier_off_long", "purifier_off_short",
         ])
+        // One incident of every rule of SPEC §6.
+        XCTAssertEqual(Set(g.generator.incidents.map(\.rule)), Set(RuleSettings.allRules))
         for item in v {
             XCTAssertEqual(item.alertExpected, PlantedViolation.firingKinds.contains(item.kind), "\(item.id) \(item.kind)")
             XCTAssertEqual(item.alertExpected, item.incident != nil, item.id)
@@ -324,7 +331,7 @@ final class ScenarioGeneratorTests: XCTestCase {
         let g = try generate(options(trucks: 60))
         let config = try loadConfig(g.generator)
         XCTAssertEqual(config.pipeline.registry.trucks, g.generator.registry)
-        XCTAssertEqual(Set(config.pipeline.registry.trucks.compactMap(\.plate)).count, 60)
+        XCTAssertEqual(Set(config.pipeline.registry.trucks.compactMap(\.plate)).count, 60 + 7, "and the showcase's 7")
         for t in config.pipeline.registry.trucks {
             XCTAssertTrue(t.plate!.hasPrefix("粤B") && t.plate!.count == 7, t.plate!)
             XCTAssertTrue(t.company!.hasPrefix("深圳市"))
