@@ -50,7 +50,16 @@ struct TrackBuilder {
     mutating func takeCompleted() -> [TrackChunk] {
         var out = closed
         for device in late.keys.sorted() {
-            out.append(TrackChunk(device: device, fixes: late[device]!.sorted { $0.ts < $1.ts }))
+            // Split where the late fixes are far apart in time, as `add` does.
+            var run: [TrackFix] = []
+            for fix in late[device]!.sorted(by: { $0.ts < $1.ts }) {
+                if let last = run.last, fix.ts.seconds(since: last.ts) > maxGapS {
+                    out.append(TrackChunk(device: device, fixes: run))
+                    run = []
+                }
+                run.append(fix)
+            }
+            if !run.isEmpty { out.append(TrackChunk(device: device, fixes: run)) }
         }
         closed.removeAll(keepingCapacity: true)
         late.removeAll(keepingCapacity: true)

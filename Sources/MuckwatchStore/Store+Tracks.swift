@@ -86,8 +86,9 @@ struct TrackIndex: TrackHistory {
                              Store.trackSeconds(from, .down), Store.trackSeconds(to, .up)])
         var passes: [TrackPass] = []
         while let row = try rows.next() {
-            let blob = (row[1] as Data?).map { [UInt8]($0) } ?? []
-            let chunk = TrackChunk(device: row[0], fixes: TrackBlob.decode(blob))
+            // A row this version did not write (no device, not a blob) is skipped, not trusted.
+            guard let device = String.fromDatabaseValue(row[0]), let data = Data.fromDatabaseValue(row[1]) else { continue }
+            let chunk = TrackChunk(device: device, fixes: TrackBlob.decode([UInt8](data)))
             if let pass = chunk.closestApproach(to: p, radiusM: radiusM, from: from, to: to) { passes.append(pass) }
         }
         return TrackPass.closestPerDevice(passes)
@@ -192,7 +193,8 @@ public final class TrackScanPeer {
                                  Store.microdegrees(box.minLon, .down), Store.microdegrees(box.maxLon, .up)])
             var passes: [TrackPass] = []
             while let row = try rows.next() {
-                let chunk = TrackChunk(device: row[0], fixes: TrackBlob.decode((row[1] as Data?).map { [UInt8]($0) } ?? []))
+                guard let device = String.fromDatabaseValue(row[0]), let data = Data.fromDatabaseValue(row[1]) else { continue }
+                let chunk = TrackChunk(device: device, fixes: TrackBlob.decode([UInt8](data)))
                 if let pass = chunk.closestApproach(to: p, radiusM: radiusM, from: from, to: to) { passes.append(pass) }
             }
             return TrackPass.closestPerDevice(passes)
