@@ -117,10 +117,10 @@ struct BenchAttribution: ParsableCommand {
         }
         func pct(_ v: [Double], _ q: Double) -> Double { v.isEmpty ? .nan : v[min(v.count - 1, Int(Double(v.count) * q))] }
         print(String(format: "R*Tree:  %d queries, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms; %.2f trucks found per query, %d of %d found their truck's track",
-                     rtree.ms.count, pct(rtree.ms, 0.5), pct(rtree.ms, 0.9), pct(rtree.ms, 0.99), rtree.ms.last ?? .nan,
+                     rtree.ms.count, pct(rtree.ms, 0.5), pct(rtree.ms, 0.9), pct(rtree.ms, 0.99), rtree.ms.last ?? Double.nan,
                      Double(rtree.found) / Double(max(1, rtree.ms.count)), rtree.hits, rtree.ms.count))
         print(String(format: "B-tree:  %d queries, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms; %.2f trucks found per query",
-                     scan.ms.count, pct(scan.ms, 0.5), pct(scan.ms, 0.9), pct(scan.ms, 0.99), scan.ms.last ?? .nan,
+                     scan.ms.count, pct(scan.ms, 0.5), pct(scan.ms, 0.9), pct(scan.ms, 0.99), scan.ms.last ?? Double.nan,
                      Double(scan.found) / Double(max(1, scan.ms.count))))
         print(String(format: "ratio:   R*Tree p50 %.2f ms vs B-tree time-range scan p50 %.2f ms: %.0f× faster",
                      pct(rtree.ms, 0.5), pct(scan.ms, 0.5), pct(scan.ms, 0.5) / pct(rtree.ms, 0.5)))
