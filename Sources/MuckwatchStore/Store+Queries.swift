@@ -145,7 +145,7 @@ extension Store {
     public struct CaseFilter: Sendable {
         public var status: String?
         public var rule: String?
-        /// Part of the suspected party's company (or restaurant) name.
+        /// Part of the suspected party's company (or restaurant) name; ASCII letters match either case.
         public var company: String?
         /// First seen at or after / before.
         public var from: Instant?
@@ -171,7 +171,7 @@ extension Store {
                 SELECT c.*, (SELECT COUNT(*) FROM evidence e WHERE e.case_id = c.case_id) AS evidence_count
                 FROM cases c
                 WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR rule = ?2)
-                  AND (?3 IS NULL OR instr(company, ?3) > 0)
+                  AND (?3 IS NULL OR instr(lower(company), lower(?3)) > 0)
                   AND (?4 IS NULL OR first_seen >= ?4) AND (?5 IS NULL OR first_seen < ?5)
                 ORDER BY created_at DESC, case_id DESC
                 """, arguments: [f.status, f.rule, f.company, f.from?.millis, f.until?.millis])

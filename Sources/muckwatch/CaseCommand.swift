@@ -26,33 +26,45 @@ struct CaseCommand: ParsableCommand {
     @Argument(help: "register or dismiss.")
     var action: Action
 
-    @Option(help: "Who is moving the case (the officer's name or badge number).")
-    var by: String
+    @Option(help: "Who is moving the case (the officer's name or badge number); required.")
+    var by: String?
 
-    @Option(help: "Why: what was verified, or why the case is dismissed.")
-    var note: String
+    @Option(help: "Why: what was verified, or why the case is dismissed; required.")
+    var note: String?
 
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
-        if by.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw ValidationError("--by must name who is moving the case")
+        if (by ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw ValidationError("--by is required: say who is moving the case (the officer's name or badge number)")
         }
-        if note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw ValidationError("--note must say why")
+        if (note ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw ValidationError("--note is required: say what was verified, or why the case is dismissed")
         }
     }
 
     func run() throws {
+        let by = (by ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let note = (note ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let (db, config) = try store.openStore()
+        // When the officer acted: the wall clock (unlike the pipeline, which
+        // takes its times from the messages).
         let now = Instant(millis: Int64((Date().timeIntervalSince1970 * 1000).rounded()))
         let previous: CaseStatus
         do {
             previous = try db.moveCase(id: id, to: action.status, by: by, note: note, at: now)
         } catch let error as CaseMoveError {
             throw CLIError(error.description)
+        } catch {
+            throw CLIError("cannot move case \(id) in \(db.path): \(error)")
         }
-        let offset = config.pipeline.incidents.utcOffsetSeconds
-        print("\(id): \(previous.rawValue) → \(action.status.rawValue) by \(by) at \(RFC3339.format(now, offsetSeconds: offset))")
+        print("\(id): \(previous.rawValue) → \(action.status.rawValue) by \(by) at \(Self.localTime(now, offsetSeconds: config.pipeline.incidents.utcOffsetSeconds))")
+    }
+
+    /// `2026-12-01 21:10:00 (+08:00)`.
+    static func localTime(_ t: Instant, offsetSeconds: Int) -> String {
+        let text = RFC3339.format(t, offsetSeconds: offsetSeconds)
+        let zone = offsetSeconds == 0 ? "+00:00" : String(text.suffix(6))
+        return text.prefix(19).replacingOccurrences(of: "T", with: " ") + " (\(zone))"
     }
 }

@@ -30,6 +30,12 @@ struct Cases: ParsableCommand {
         @Flag(help: "Print JSON instead of a table.")
         var json = false
 
+        func validate() throws {
+            if let status, CaseStatus(rawValue: status) == nil {
+                throw ValidationError("--status '\(status)' should be one of \(CaseStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+
         func run() throws {
             let (db, config) = try store.openStore()
             let offset = config.pipeline.incidents.utcOffsetSeconds
@@ -40,8 +46,12 @@ struct Cases: ParsableCommand {
                 }
                 return start.adding(seconds: -Double(offset))
             }
-            let filter = Store.CaseFilter(status: status, rule: rule, company: company, from: try day(from, "from"),
-                                          until: try day(to, "to")?.adding(seconds: 86_400))
+            let first = try day(from, "from"), last = try day(to, "to")
+            if let first, let last, first > last {
+                throw ValidationError("--from \(from ?? "") is after --to \(to ?? ""); the range would hold no day")
+            }
+            let filter = Store.CaseFilter(status: status, rule: rule, company: company, from: first,
+                                          until: last?.adding(seconds: 86_400))
             let cases = try db.cases(utcOffsetSeconds: offset, filter: filter)
             if json {
                 print(try Output.json(cases))
@@ -98,9 +108,10 @@ struct Cases: ParsableCommand {
                 lines.append("")
                 lines.append("Other candidates (trucks whose tracks passed near):")
                 lines.append(Output.table(
-                    ["DEVICE", "PLATE", "COMPANY", "DISTANCE", "PASSED AT"],
-                    c.candidates.map { k in
-                        [k.id, k.plate ?? "-", k.company ?? "-", k.distanceM.map { "\(Int($0.rounded())) m" } ?? "-", k.passedAt ?? "-"]
+                    ["RANK", "DEVICE", "PLATE", "COMPANY", "DISTANCE", "PASSED AT"],
+                    c.candidates.enumerated().map { rank, k in
+                        [String(rank + 1), k.id, k.plate ?? "-", k.company ?? "-",
+                         k.distanceM.map { "\(Int($0.rounded())) m" } ?? "-", k.passedAt ?? "-"]
                     }))
             }
             lines += [

@@ -60,12 +60,19 @@ struct Tail: ParsableCommand {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw CLIError("there is no alert log at \(path); pass --alerts with the path muckwatchd writes to (alerts.log in its config)")
             }
-            for line in try reader.readAvailable(final: true) { printer.handle(line) }
+            let lines = try reader.readAvailable(final: true)
+            guard reader.isOpen else {
+                let why = access(path, R_OK) != 0 ? String(cString: strerror(errno)).lowercased() : "it could not be opened"
+                throw CLIError("cannot read the alert log at \(path): \(why)")
+            }
+            for line in lines { printer.handle(line) }
             return
         }
         var said = false
         while true {
-            if !FileManager.default.fileExists(atPath: path) && !said {
+            // Said once, and only before the log is first opened: the moment
+            // between logrotate's rename and the new file is no news.
+            if !said && !reader.isOpen && !FileManager.default.fileExists(atPath: path) {
                 FileHandle.standardError.write(Data("muckwatch tail: waiting for \(path) to appear\n".utf8))
                 said = true
             }
@@ -73,6 +80,10 @@ struct Tail: ParsableCommand {
             usleep(200_000)
         }
     }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
 }
 
 struct AlertFilter {
@@ -87,9 +98,12 @@ struct AlertFilter {
     static func parseSince(_ text: String, offsetSeconds: Int, now: Date) -> Instant? {
         if let t = RFC3339.parse(text) { return t }
         let nowInstant = Instant(millis: Int64(now.timeIntervalSince1970 * 1000))
-        if let unit = text.last, let n = Double(text.dropLast()), n >= 0 {
+        // A span: whole digits and a unit, at most ten years back.
+        if let unit = text.last, text.count > 1, text.dropLast().allSatisfy(\.isASCIIDigit),
+           let n = Double(text.dropLast()) {
             let scale: Double? = switch unit { case "s": 1; case "m": 60; case "h": 3600; case "d": 86_400; default: nil }
-            if let scale { return nowInstant.adding(seconds: -n * scale) }
+            if let scale, n * scale <= 10 * 366 * 86_400 { return nowInstant.adding(seconds: -n * scale) }
+            if scale != nil { return nil }
         }
         let local = text.replacingOccurrences(of: " ", with: "T")
         for candidate in [local + ":00", local + "T00:00:00", local] {
@@ -165,6 +179,8 @@ struct LogFollower {
     private var lineNumber = 0
 
     init(path: String) { self.path = path }
+
+    var isOpen: Bool { handle != nil }
 
     mutating func readAvailable(final: Bool) throws -> [(number: Int, text: String)] {
         var out: [(number: Int, text: String)] = []

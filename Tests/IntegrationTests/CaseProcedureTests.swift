@@ -42,6 +42,8 @@ final class CaseProcedureTests: XCTestCase {
         let register = try muckwatch(["case", id, "register", "--by", "李明 (执法队 07)", "--note", "视频核实，车牌清晰"])
         XCTAssertEqual(register.status, 0, register.err)
         XCTAssertTrue(register.out.hasPrefix("\(id): draft → registered by 李明 (执法队 07) at "), register.out)
+        XCTAssertNotNil(register.out.range(of: #" at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(\+08:00\)\n$"#, options: .regularExpression),
+                        "local wall-clock time with its offset: \(register.out)")
         var h = try history(id)
         XCTAssertEqual(h.map { $0["status"] as? String }, ["draft", "registered"])
         XCTAssertEqual(h.last?["by"] as? String, "李明 (执法队 07)")
@@ -56,12 +58,21 @@ final class CaseProcedureTests: XCTestCase {
         XCTAssertTrue(again.err.contains("case \(id) is dismissed; a dismissed case cannot be registered"), again.err)
         h = try history(id)
         XCTAssertEqual(h.map { $0["status"] as? String }, ["draft", "registered", "dismissed"], "the refused move wrote nothing")
+        XCTAssertEqual(try cases(["--status", "dismissed"]).map { $0["id"] as? String }, [id])
+        let show = try muckwatch(["cases", "show", id])
+        XCTAssertEqual(show.status, 0, show.err)
+        XCTAssertTrue(show.out.contains("dismissed  by 王芳 — 车辆已整改"), show.out)
+        XCTAssertTrue(show.out.contains("Penalty:"), show.out)
     }
 
     func testRefusals() throws {
         let id = try XCTUnwrap(cases().first?["id"] as? String)
-        XCTAssertEqual(try muckwatch(["case", id, "register", "--note", "x"]).status, 2, "--by is required")
-        XCTAssertEqual(try muckwatch(["case", id, "register", "--by", "x"]).status, 2, "--note is required")
+        let noBy = try muckwatch(["case", id, "register", "--note", "x"])
+        XCTAssertEqual(noBy.status, 2)
+        XCTAssertTrue(noBy.err.contains("--by is required: say who"), noBy.err)
+        let noNote = try muckwatch(["case", id, "register", "--by", "x"])
+        XCTAssertEqual(noNote.status, 2)
+        XCTAssertTrue(noNote.err.contains("--note is required"), noNote.err)
         XCTAssertEqual(try muckwatch(["case", id, "register", "--by", " ", "--note", "x"]).status, 2)
         XCTAssertEqual(try muckwatch(["case", id, "approve", "--by", "x", "--note", "x"]).status, 2)
         let missing = try muckwatch(["case", "MW-19990101-0001", "register", "--by", "x", "--note", "x"])
@@ -79,6 +90,36 @@ final class CaseProcedureTests: XCTestCase {
         }
     }
 
+    /// `cases show` gives the penalty and the other candidates attribution found,
+    /// nearest first (written by the pipeline; here by hand, as this scenario
+    /// may have none).
+    func testShowGivesPenaltyAndCandidates() throws {
+        let id = try XCTUnwrap(cases().first?["id"] as? String)
+        try DatabaseQueue(path: db).write { db in
+            // 2026-11-24T22:01:02.000+08:00
+            try db.execute(sql: """
+                INSERT INTO case_candidates (case_id, rank, device, plate, company, distance_m, passed_at, lat, lon)
+                VALUES (?, 1, 'T-0042', '粤B00042', '深圳市测试运输有限公司', 12.4, 1795528862000, 22.5, 114.0),
+                       (?, 2, 'T-0043', NULL, NULL, 80.6, 1795528900000, 22.5, 114.0)
+                """, arguments: [id, id])
+        }
+        let json = try muckwatch(["cases", "show", id, "--json"])
+        XCTAssertEqual(json.status, 0, json.err)
+        let c = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])
+        let candidates = try XCTUnwrap(c["candidates"] as? [[String: Any]])
+        XCTAssertEqual(candidates.map { $0["id"] as? String }, ["T-0042", "T-0043"])
+        XCTAssertEqual(candidates.first?["distance_m"] as? Double, 12.4)
+        XCTAssertEqual(candidates.first?["passed_at"] as? String, "2026-11-24T22:01:02.000+08:00")
+        XCTAssertEqual(candidates.first?["company"] as? String, "深圳市测试运输有限公司")
+        let suspected = try XCTUnwrap(c["suspected_party"] as? [String: Any])
+        XCTAssertNil(suspected["distance_m"], "the suspected party has no distance")
+        let text = try muckwatch(["cases", "show", id])
+        XCTAssertEqual(text.status, 0, text.err)
+        XCTAssertTrue(text.out.contains("Penalty:"), text.out)
+        let row = try XCTUnwrap(text.out.split(separator: "\n").first { $0.contains("T-0042") })
+        XCTAssertTrue(row.hasPrefix("1 ") && row.contains("粤B00042") && row.contains("12 m") && row.contains("2026-11-24T22:01:02"), String(row))
+    }
+
     func testListFilters() throws {
         let all = try cases()
         XCTAssertFalse(all.isEmpty)
@@ -93,5 +134,14 @@ final class CaseProcedureTests: XCTestCase {
         XCTAssertEqual(try cases(["--from", "2026-11-25"]).count, 0)
         XCTAssertEqual(try cases(["--to", "2026-11-23"]).count, 0)
         XCTAssertEqual(try muckwatch(["cases", "list", "--from", "24/11/2026"]).status, 2)
+        XCTAssertEqual(try muckwatch(["cases", "list", "--from", "2026-11-25", "--to", "2026-11-24"]).status, 2)
+        XCTAssertEqual(try muckwatch(["cases", "list", "--status", "closed"]).status, 2)
+        XCTAssertEqual(try cases(["--status", "draft"]).count, all.count, "every case the replay opened is a draft")
+        XCTAssertEqual(try cases(["--company", "no such company"]).count, 0)
+        XCTAssertEqual(try cases(["--rule", rule, "--company", String(company.prefix(4))]).map { $0["id"] as? String },
+                       all.filter { c in
+                           c["violation"] as? String == rule
+                               && ((c["suspected_party"] as? [String: Any])?["company"] as? String)?.contains(company.prefix(4)) == true
+                       }.map { $0["id"] as? String }, "filters combine")
     }
 }

@@ -58,6 +58,13 @@ final class TailTests: XCTestCase {
         try "timezone: Asia/Shanghai\n".write(toFile: "\(dir)/muckwatch.yaml", atomically: true, encoding: .utf8)
         XCTAssertEqual(try ids(["--since", "2026-11-24 22:00", "--config", "\(dir)/muckwatch.yaml"]), ["MW-20261124-0002", "MW-20261124-0003"])
         XCTAssertEqual(try ids(["--since", "1h"]), [], "all of these are long ago")
+        let recent = Date().addingTimeInterval(-600)
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime]
+        try write([alert(4, at: iso.string(from: recent))], append: true)
+        XCTAssertEqual(try ids(["--since", "30m"]), ["MW-20261124-0004"])
+        XCTAssertEqual(try ids(["--since", "5m"]), [])
+        XCTAssertEqual(try tail(["--since", "infm"]).status, 2)
         XCTAssertEqual(try tail(["--severity", "huge"]).status, 2)
         XCTAssertEqual(try tail(["--since", "yesterday-ish"]).status, 2)
     }
@@ -76,6 +83,17 @@ final class TailTests: XCTestCase {
         XCTAssertTrue(run.err.contains("there is no alert log at \(log)"), run.err)
     }
 
+    func testFollowWaitsForTheLogToAppear() throws {
+        let out = "\(dir)/tail.out"
+        let child = try Child(try Tools.binary("muckwatch"), ["tail", "--follow", "--alerts", log], log: out)
+        defer { child.stop() }
+        try eventually("tail to say it is waiting") { child.log.contains("waiting for \(log)") }
+        Thread.sleep(forTimeInterval: 0.5)
+        try write([alert(1)])
+        try eventually("the alert in the new log") { child.log.contains("MW-20261124-0001") }
+        XCTAssertEqual(child.log.components(separatedBy: "waiting for").count, 2, "said once: \(child.log)")
+    }
+
     func testColourOnATerminal() throws {
         let script = try Tools.require("script", package: "bsdutils")
         try write([alert(1, rule: "spill", severity: "critical")])
@@ -84,6 +102,11 @@ final class TailTests: XCTestCase {
         let run = try runCommand(script, ["-qec", "env -u NO_COLOR \(binary) tail --alerts \(log)", "/dev/null"])
         XCTAssertEqual(run.status, 0, run.err)
         XCTAssertTrue(run.out.contains("\u{1B}[1;31mCRITICAL"), "critical in bold red on a TTY: \(run.out.debugDescription)")
+        XCTAssertTrue(run.out.contains("\u{1B}[2mMW-20261124-0001"), "the case id dim: \(run.out.debugDescription)")
+        let noColour = try runCommand(script, ["-qec", "env NO_COLOR=1 \(binary) tail --alerts \(log)", "/dev/null"])
+        XCTAssertEqual(noColour.status, 0, noColour.err)
+        XCTAssertTrue(noColour.out.contains("CRITICAL"), noColour.out)
+        XCTAssertFalse(noColour.out.contains("\u{1B}["), "NO_COLOR turns colour off on a TTY too: \(noColour.out.debugDescription)")
     }
 
     func testFollowAcrossRenameAndCopytruncate() throws {
