@@ -110,11 +110,15 @@ struct TruckTracker {
         var pendingSince: Instant?
         var pendingPoint: GeoPoint?
         var enteredAt: Instant?
+
+        /// Outside and not about to enter: the state of every fence far away.
+        var isIdle: Bool { !inside && pendingSince == nil }
     }
 
     struct Truck {
         var last: TruckTelemetry
-        var fences: [FenceState]
+        /// Only the fences the truck is inside or crossing; every other one is idle.
+        var fences: [Int: FenceState] = [:]
         /// Time in each wash zone: (fence, from, to), kept since the oldest visit still open.
         var washing: [(zone: Int, from: Instant, to: Instant)] = []
     }
@@ -125,41 +129,72 @@ struct TruckTracker {
     /// the straight line between them says nothing about where the truck was.
     let maxInterpolationS: Double = 120
     private(set) var trucks: [String: Truck] = [:]
+    /// Fences by grid cell (`cellDegrees` square), so a fix is tested only
+    /// against the fences near it: a city has hundreds of sites.
+    private let grid: [Int64: [Int]]
+    private let cellDegrees = 0.01
 
     init(registry: Registry, dwellS: Double) {
         fenceSet = FenceSet(registry)
         self.dwellS = dwellS
+        var grid: [Int64: [Int]] = [:]
+        for (i, f) in fenceSet.fences.enumerated() where f.minLat <= f.maxLat {
+            for key in Self.cells(minLat: f.minLat, maxLat: f.maxLat, minLon: f.minLon, maxLon: f.maxLon, cellDegrees) {
+                grid[key, default: []].append(i)
+            }
+        }
+        self.grid = grid
+    }
+
+    private static func cells(minLat: Double, maxLat: Double, minLon: Double, maxLon: Double, _ size: Double) -> [Int64] {
+        let la0 = Int64((minLat / size).rounded(.down)), la1 = Int64((maxLat / size).rounded(.down))
+        let lo0 = Int64((minLon / size).rounded(.down)), lo1 = Int64((maxLon / size).rounded(.down))
+        guard la1 - la0 < 1000, lo1 - lo0 < 1000 else { return [] }  // a segment across half the country: no interpolation
+        var out: [Int64] = []
+        for la in la0...la1 { for lo in lo0...lo1 { out.append(la &* 100_000 &+ lo) } }
+        return out
+    }
+
+    /// The fences whose boxes the segment's box touches.
+    private func nearby(_ a: GeoPoint, _ b: GeoPoint) -> Set<Int> {
+        var out = Set<Int>()
+        for key in Self.cells(minLat: min(a.lat, b.lat), maxLat: max(a.lat, b.lat), minLon: min(a.lon, b.lon),
+                              maxLon: max(a.lon, b.lon), cellDegrees) {
+            if let fences = grid[key] { out.formUnion(fences) }
+        }
+        return out
     }
 
     var lastFixes: some Collection<TruckTelemetry> { trucks.values.lazy.map(\.last) }
 
     mutating func observe(_ t: TruckTelemetry) -> TruckView {
-        let n = fenceSet.fences.count
-        guard var truck = trucks[t.device] else {
-            var fences = [FenceState](repeating: FenceState(), count: n)
-            let p = GeoPoint(lat: t.lat, lon: t.lon)
+        let b = GeoPoint(lat: t.lat, lon: t.lon)
+        // Taken out of the dictionary while it changes, so its arrays are not copied.
+        guard var truck = trucks.removeValue(forKey: t.device) else {
+            var truck = Truck(last: t)
             // First seen inside: when it entered (and whether it washed) is unknown.
-            for i in 0..<n where fenceSet.contains(i, p) { fences[i].inside = true }
-            let truck = Truck(last: t, fences: fences)
+            for i in nearby(b, b) where fenceSet.contains(i, b) { truck.fences[i] = FenceState(inside: true) }
             trucks[t.device] = truck
             return TruckView(telemetry: t, isCurrent: true, previous: nil, insideKinds: kinds(truck), crossings: [])
         }
+        defer { trucks[t.device] = truck }
         let previous = truck.last
         guard t.ts > previous.ts else {
             return TruckView(telemetry: t, isCurrent: false, previous: previous, insideKinds: kinds(truck), crossings: [])
         }
-        let a = GeoPoint(lat: previous.lat, lon: previous.lon), b = GeoPoint(lat: t.lat, lon: t.lon)
+        let a = GeoPoint(lat: previous.lat, lon: previous.lon)
         let span = t.ts.seconds(since: previous.ts)
         var crossings: [FenceCrossing] = []
-        for i in 0..<n {
-            var state = truck.fences[i]
+        let candidates = nearby(span <= maxInterpolationS ? a : b, b).union(truck.fences.keys)
+        for i in candidates.sorted() {
+            var state = truck.fences[i] ?? FenceState()
             let intervals: [ClosedRange<Double>]
             if span <= maxInterpolationS {
                 intervals = fenceSet.inside(i, from: a, to: b)
             } else {
                 intervals = fenceSet.contains(i, b) ? [1...1] : []
             }
-            if intervals.isEmpty && !state.inside && state.pendingSince == nil { continue }
+            if intervals.isEmpty && state.isIdle { continue }
             // The segment as alternating pieces outside/inside.
             var pieces: [(inside: Bool, from: Double, to: Double)] = []
             var f = 0.0
@@ -201,29 +236,26 @@ struct TruckTracker {
                         return sum + w.to.seconds(since: max(w.from, since))
                     }
                 }
+                if !piece.inside { state.enteredAt = nil }
                 crossings.append(crossing)
             }
-            truck.fences[i] = state
+            truck.fences[i] = state.isIdle ? nil : state
         }
         truck.last = t
         // Wash time older than every open visit can no longer count.
         if !truck.washing.isEmpty {
-            let oldest = truck.fences.indices.compactMap { i -> Instant? in
-                let s = truck.fences[i]
-                return fenceSet.fences[i].site.kind == .construction && (s.inside || s.pendingSince != nil) ? s.enteredAt : nil
-            }.min()
+            let oldest = truck.fences.compactMap { i, s in fenceSet.fences[i].site.kind == .construction ? s.enteredAt : nil }.min()
             truck.washing.removeAll { w in
                 if let oldest { return w.to < oldest }
                 return t.ts.seconds(since: w.to) > 3600
             }
         }
-        trucks[t.device] = truck
         return TruckView(telemetry: t, isCurrent: true, previous: previous, insideKinds: kinds(truck), crossings: crossings)
     }
 
     private func kinds(_ truck: Truck) -> Set<SiteKind> {
         var out = Set<SiteKind>()
-        for (i, s) in truck.fences.enumerated() where s.inside { out.insert(fenceSet.fences[i].site.kind) }
+        for (i, s) in truck.fences where s.inside { out.insert(fenceSet.fences[i].site.kind) }
         return out
     }
 }

@@ -84,6 +84,11 @@ struct TrackIndex: TrackHistory {
             """, arguments: [Store.microdegrees(box.minLat, .down), Store.microdegrees(box.maxLat, .up),
                              Store.microdegrees(box.minLon, .down), Store.microdegrees(box.maxLon, .up),
                              Store.trackSeconds(from, .down), Store.trackSeconds(to, .up)])
+        return try Self.closestPasses(rows, near: p, radiusM: radiusM, from: from, to: to)
+    }
+
+    /// Each device's closest pass among `(device, fixes)` rows.
+    static func closestPasses(_ rows: RowCursor, near p: GeoPoint, radiusM: Double, from: Instant, to: Instant) throws -> [TrackPass] {
         var passes: [TrackPass] = []
         while let row = try rows.next() {
             // A row this version did not write (no device, not a blob) is skipped, not trusted.
@@ -191,13 +196,7 @@ public final class TrackScanPeer {
                                  Store.trackSeconds(from, .down),
                                  Store.microdegrees(box.minLat, .down), Store.microdegrees(box.maxLat, .up),
                                  Store.microdegrees(box.minLon, .down), Store.microdegrees(box.maxLon, .up)])
-            var passes: [TrackPass] = []
-            while let row = try rows.next() {
-                guard let device = String.fromDatabaseValue(row[0]), let data = Data.fromDatabaseValue(row[1]) else { continue }
-                let chunk = TrackChunk(device: device, fixes: TrackBlob.decode([UInt8](data)))
-                if let pass = chunk.closestApproach(to: p, radiusM: radiusM, from: from, to: to) { passes.append(pass) }
-            }
-            return TrackPass.closestPerDevice(passes)
+            return try TrackIndex.closestPasses(rows, near: p, radiusM: radiusM, from: from, to: to)
         }
     }
 }
