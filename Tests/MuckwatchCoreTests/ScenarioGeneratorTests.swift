@@ -40,6 +40,14 @@ final class ScenarioGeneratorTests: XCTestCase {
         return Generated(generator: generator, lines: lines, summary: summary, manifest: generator.manifestJSON(summary))
     }
 
+    /// A planted item of one of `kinds` on the device whose window holds `ts`.
+    func isPlanted(_ g: Generated, _ kinds: Set<String>, device: String, at ts: Instant) -> Bool {
+        g.generator.violations.contains { kinds.contains($0.kind) && $0.device == device && $0.from <= ts && ts <= $0.to }
+    }
+
+    /// Fixes sent late or again on purpose: not newer than the device's last.
+    static let pastFixKinds: Set<String> = ["tracker_late_batch", "tracker_repeated_fix"]
+
     func messages(_ lines: [String]) throws -> [FeedMessage] {
         try lines.enumerated().map { i, line in try FeedFile.parse(Array(line.utf8), lineNumber: i + 1).get() }
     }
@@ -146,7 +154,12 @@ final class ScenarioGeneratorTests: XCTestCase {
                 continue
             }
             XCTAssertLessThanOrEqual(record.ts, m.t, "line \(i + 1): payload time after receive time")
-            XCTAssertLessThan(m.t.seconds(since: record.ts), 6, "line \(i + 1): receive delay")
+            if m.t.seconds(since: record.ts) >= 6, case .truck(let t) = record {
+                // The late batch: buffered fixes uploaded minutes after.
+                XCTAssertTrue(isPlanted(g, ["tracker_late_batch"], device: t.device, at: t.ts), "line \(i + 1): receive delay")
+            } else {
+                XCTAssertLessThan(m.t.seconds(since: record.ts), 6, "line \(i + 1): receive delay")
+            }
             switch record {
             case .truck(let t):
                 XCTAssertTrue(registry.contains(t.device))
@@ -187,6 +200,10 @@ final class ScenarioGeneratorTests: XCTestCase {
             else { continue }
             if t.body == .raised { XCTAssertEqual(t.speedKmh, 0, "line \(i + 1): tipping while moving") }
             if t.load == .empty, let kg = t.loadKg { XCTAssertLessThanOrEqual(kg, empty[t.device]!, "line \(i + 1)") }
+            if let p = last[t.device], t.ts <= p.ts {
+                XCTAssertTrue(isPlanted(g, Self.pastFixKinds, device: t.device, at: t.ts), "line \(i + 1): not newer than the last fix")
+                continue
+            }
             if let p = last[t.device] {
                 XCTAssertGreaterThan(t.seq!, p.seq!)
                 XCTAssertGreaterThan(t.ts, p.ts)
@@ -200,14 +217,15 @@ final class ScenarioGeneratorTests: XCTestCase {
             }
             last[t.device] = t
         }
-        XCTAssertEqual(last.count, 12 + 7, "the 12 trucks and the showcase's 7 (the spill by weight, S-03, loses load moving)")
+        XCTAssertEqual(last.count, g.generator.registry.count, "the 12 trucks and the showcases' (the spill by weight, S-03, loses load moving)")
     }
 
     // MARK: Planted violations through the pipeline
 
     /// Runs the feed through the pipeline with the scenario's own config, as
     /// replay does, and compares the outcome with the manifest.
-    func assertPipelineMatchesManifest(_ g: Generated, file: StaticString = #filePath, line: UInt = #line) throws {
+    @discardableResult
+    func assertPipelineMatchesManifest(_ g: Generated, file: StaticString = #filePath, line: UInt = #line) throws -> BatchOutcome {
         let config = try loadConfig(g.generator)
         let pipeline = Pipeline(settings: config.pipelineSettings)
         let inbox = try messages(g.lines).enumerated().map { i, m in
@@ -218,6 +236,7 @@ final class ScenarioGeneratorTests: XCTestCase {
         XCTAssertEqual(out.alerts.count, expected.count, "alerts raised", file: file, line: line)
         XCTAssertEqual(out.openedCases.count, expected.count, file: file, line: line)
         let droneSpills = Set(g.generator.violations.filter { $0.kind == "drone_spill" }.map(\.id))
+        let droneItems = Set(g.generator.violations.filter { $0.kind.hasPrefix("drone_") }.map(\.id))
         for (c, e) in zip(out.openedCases, expected) {
             XCTAssertEqual(c.rule, e.rule, e.id, file: file, line: line)
             XCTAssertEqual(c.severity.rawValue, e.severity, e.id, file: file, line: line)
@@ -230,6 +249,12 @@ final class ScenarioGeneratorTests: XCTestCase {
                 continue
             }
             XCTAssertEqual(c.subject.id, e.subjectId, e.id, file: file, line: line)
+            if droneItems.isDisjoint(with: e.planted) {
+                XCTAssertEqual(c.candidates.map(\.device), e.candidates, e.id, file: file, line: line)
+            } else {
+                // From the air over a road: trips that use the same road may pass too.
+                XCTAssertTrue(Set(c.candidates.map(\.device)).isSuperset(of: e.candidates), e.id, file: file, line: line)
+            }
             XCTAssertEqual(c.subject.plate, e.plate, e.id, file: file, line: line)
             XCTAssertEqual(c.firstSeen, e.firstSignal, e.id, file: file, line: line)
             XCTAssertEqual(c.priorIncidents, e.priorIncidents, e.id, file: file, line: line)
@@ -247,11 +272,12 @@ final class ScenarioGeneratorTests: XCTestCase {
         XCTAssertEqual(reasons, plantedReasons, file: file, line: line)
         XCTAssertEqual(out.duplicateEvents.count, g.generator.duplicates.count, file: file, line: line)
         XCTAssertEqual(out.decoded.count + out.deadLetters.count + out.duplicateEvents.count, inbox.count, file: file, line: line)
+        return out
     }
 
     func testTheSmallScenarioRaisesExactlyTheManifestsAlerts() throws {
         let g = try generate()
-        try assertPipelineMatchesManifest(g)
+        let out = try assertPipelineMatchesManifest(g)
         let v = g.generator.violations
         // Every kind is planted, firing ones fire, near-misses do not.
         XCTAssertEqual(Set(v.map(\.kind)), [
@@ -261,6 +287,10 @@ final class ScenarioGeneratorTests: XCTestCase {
             "tracker_body_raised", "tracker_body_raised_at_disposal", "tracker_load_drop", "tracker_off_hours",
             "tracker_goes_dark", "tracker_parked_dark", "tracker_unwashed_exit", "fume_high_mean", "fume_short_spike",
             "purifier_off_long", "purifier_off_short",
+            "drone_uncovered_load", "camera_spill_unplated", "track_outside_radius", "tracker_load_dumped",
+            "tracker_small_drop", "tracker_late_batch", "tracker_gps_jitter", "tracker_repeated_fix", "tracker_washed_90s",
+            "camera_unwashed_exit_below_threshold", "camera_unwashed_exit", "tracker_expired_permit_parked",
+            "tracker_expired_permit",
         ])
         // One incident of every rule of SPEC §6.
         XCTAssertEqual(Set(g.generator.incidents.map(\.rule)), Set(RuleSettings.allRules))
@@ -270,13 +300,50 @@ final class ScenarioGeneratorTests: XCTestCase {
             XCTAssertEqual(item.alertExpected, item.expectedSignals > 0, item.id)
             if let c = item.confidence { XCTAssertEqual(c >= 0.6, item.alertExpected, item.id) }
         }
-        XCTAssertEqual(v.filter { $0.kind.hasSuffix("below_threshold") }.map(\.confidence), [0.59, 0.59])
+        XCTAssertEqual(v.filter { $0.kind.hasSuffix("below_threshold") }.compactMap(\.confidence).sorted(), [0.55, 0.59, 0.59])
         // Repeated signals on one truck within 10 minutes are one incident.
         XCTAssertTrue(g.generator.incidents.contains { $0.signals > 1 && $0.planted.count > 1 })
         // The drone's spill, with no plate, is attributed to the truck whose track passed it.
         let droneSpill = try XCTUnwrap(v.first { $0.kind == "drone_spill" })
         XCTAssertTrue(g.generator.incidents.contains { $0.planted.contains(droneSpill.id) && $0.subjectKind == "truck" && $0.subjectId == droneSpill.device })
         XCTAssertEqual(g.generator.duplicates.count, 1)
+        XCTAssertEqual(g.generator.rulesCovered, RuleSettings.allRules)
+
+        // Fusion: the tracker's stretch, the gate camera (plate) and the drone (no plate, attributed) are one incident.
+        let drone = try XCTUnwrap(v.first { $0.kind == "drone_uncovered_load" })
+        let fused = try XCTUnwrap(g.generator.incidents.first { $0.planted.contains(drone.id) })
+        XCTAssertEqual(fused.subjectId, drone.device)
+        XCTAssertTrue(Set(fused.planted.compactMap { p in v.first { $0.id == p }?.kind })
+            .isSuperset(of: ["tracker_uncovered", "camera_uncovered_load", "drone_uncovered_load"]), "\(fused.planted)")
+        let fusedCase = try XCTUnwrap(out.openedCases[safe: g.generator.incidents.firstIndex(of: fused)!])
+        XCTAssertEqual(Set(out.evidence.filter { $0.caseId == fusedCase.id }.map(\.evidence.kind)),
+                       ["truck_telemetry", "camera_event", "drone_event"])
+        // Attribution: the nearer truck is the party, the other within 50 m its one candidate.
+        let unplated = try XCTUnwrap(v.first { $0.kind == "camera_spill_unplated" })
+        let attributed = try XCTUnwrap(g.generator.incidents.first { $0.planted.contains(unplated.id) })
+        XCTAssertEqual(attributed.subjectId, "S-08")
+        XCTAssertEqual(attributed.candidates, ["S-09"])
+        let attributedCase = try XCTUnwrap(out.openedCases.first { $0.rule == "spill" && $0.subject.id == "S-08" })
+        XCTAssertEqual(attributedCase.candidates.map { Int($0.distanceM.rounded()) }, [35])
+        // Jitter, a repeated fix, a late batch, a 300 kg drop, tipping at a tip: nothing about those trucks.
+        for quiet in ["S-10", "S-11", "S-12", "S-14"] {
+            XCTAssertFalse(out.openedCases.contains { $0.subject.id == quiet }, quiet)
+        }
+    }
+
+    /// The jitter is a trap: without the geofence's dwell its minute outside
+    /// would be an exit, after 3 min in the site and no wash.
+    func testTheGPSJitterWouldBeAnUnwashedExitWithoutTheDwell() throws {
+        let g = try generate()
+        let yaml = g.generator.configYAML.replacingOccurrences(of: "geofence: {dwell_s: 20}", with: "geofence: {dwell_s: 0}")
+        XCTAssertNotEqual(yaml, g.generator.configYAML)
+        let config = try loadConfig(g.generator, yaml: yaml)
+        let inbox = try messages(g.lines).enumerated().map { i, m in
+            InboxMessage(id: Int64(i + 1), topic: m.topic, payload: m.payload, arrivedAt: m.t)
+        }
+        let out = Pipeline(settings: config.pipelineSettings).process(inbox, ledger: SetLedger())
+        let jitter = try XCTUnwrap(g.generator.violations.first { $0.kind == "tracker_gps_jitter" })
+        XCTAssertTrue(out.openedCases.contains { $0.rule == "unwashed_exit" && $0.subject.id == jitter.device })
     }
 
     func testManyTrucksPlantPerBlockOfFiftyAndStillMatch() throws {
@@ -331,7 +398,13 @@ final class ScenarioGeneratorTests: XCTestCase {
         let g = try generate(options(trucks: 60))
         let config = try loadConfig(g.generator)
         XCTAssertEqual(config.pipeline.registry.trucks, g.generator.registry)
-        XCTAssertEqual(Set(config.pipeline.registry.trucks.compactMap(\.plate)).count, 60 + 7, "and the showcase's 7")
+        XCTAssertEqual(Set(config.pipeline.registry.trucks.compactMap(\.plate)).count, g.generator.registry.count)
+        XCTAssertEqual(config.pipeline.registry.trucks.prefix(60).map(\.permittedHours),
+                       Array(repeating: [DailyWindow(startMinute: 22 * 60, endMinute: 6 * 60)], count: 60))
+        XCTAssertFalse(config.pipeline.registry.companies.isEmpty)
+        XCTAssertTrue(config.pipeline.registry.trucks.allSatisfy { $0.phone?.count == 12 && $0.permitUntil != nil })
+        XCTAssertEqual(config.pipeline.registry.cameras.count, config.pipeline.registry.sites.filter { $0.kind != .wash }.count + 1)
+        XCTAssertEqual(config.pipeline.rules, RuleSettings(), "the config spells out §6's defaults")
         for t in config.pipeline.registry.trucks {
             XCTAssertTrue(t.plate!.hasPrefix("粤B") && t.plate!.count == 7, t.plate!)
             XCTAssertTrue(t.company!.hasPrefix("深圳市"))
@@ -429,12 +502,16 @@ final class ScenarioGeneratorTests: XCTestCase {
 }
 
 /// The generated config as `replay` reads it: from a folder with its sites file beside it.
-func loadConfig(_ generator: ScenarioGenerator) throws -> MuckwatchConfiguration {
+func loadConfig(_ generator: ScenarioGenerator, yaml: String? = nil) throws -> MuckwatchConfiguration {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mw-scenario-config-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
     try generator.sitesGeoJSON.write(to: dir.appendingPathComponent("sites.geojson"), atomically: true, encoding: .utf8)
     let path = dir.appendingPathComponent("config.yaml").path
-    try generator.configYAML.write(toFile: path, atomically: true, encoding: .utf8)
+    try (yaml ?? generator.configYAML).write(toFile: path, atomically: true, encoding: .utf8)
     return try MuckwatchConfiguration.load(path: path)
+}
+
+extension Array {
+    subscript(safe i: Int) -> Element? { indices.contains(i) ? self[i] : nil }
 }
