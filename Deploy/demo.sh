@@ -233,6 +233,7 @@ show() {
 
 # --- What the duty operator sees ---------------------------------------------------------
 show "ALERTS 告警 — $ALERTS (one JSON object per line)" cat "$ALERTS"
+show "ALERTS FOR PEOPLE — muckwatch tail (add --follow to keep watching)" "$BIN/muckwatch" tail --alerts "$ALERTS" --config "$CONFIG"
 show "DRAFT CASES 立案草稿 — muckwatch cases list" "$BIN/muckwatch" cases list "${STORE_ARGS[@]}"
 
 # The first case opened (lowest id): the uncovered_load one, with the CAM-07
