@@ -390,11 +390,18 @@ public struct FumeExceedanceRule: Rule {
         }
         if let last = m.lastSignal, f.ts.seconds(since: last) < evidenceEveryS { return [] }
         m.lastSignal = f.ts
-        let s = Subject.monitor(f.monitor, registry: context.registry)
-        return [Signal(rule: name, severity: .major, subject: s, ts: f.ts, lat: nil, lon: nil,
-                       summary: "\(s.company ?? f.monitor) fume \(number(mean, decimals: 2)) mg/m³ over \(number(thresholds.windowS / 60)) min, above \(number(thresholds.limitMgM3, decimals: 2))",
-                       evidence: evidence(of: decoded))]
+        return [monitorSignal(name, decoded, f, context) { restaurant in
+            "\(restaurant) fume \(number(mean, decimals: 2)) mg/m³ over \(number(thresholds.windowS / 60)) min, above \(number(thresholds.limitMgM3, decimals: 2))"
+        }]
     }
+}
+
+/// A fume monitor's signal (both fume rules are major), about its restaurant.
+func monitorSignal(_ rule: String, _ decoded: DecodedMessage, _ f: FumeReading, _ context: RuleContext,
+                   summary: (String) -> String) -> Signal {
+    let s = Subject.monitor(f.monitor, registry: context.registry)
+    return Signal(rule: rule, severity: .major, subject: s, ts: f.ts, lat: nil, lon: nil,
+                  summary: summary(s.company ?? f.monitor), evidence: evidence(of: decoded))
 }
 
 /// `purifier_off` (§6): the fan running with the purifier off for a sustained time.
@@ -410,10 +417,9 @@ public struct PurifierOffRule: Rule {
         guard let duration = offStretches.update(f.monitor, holds: f.fan == .on && f.purifier == .off, at: f.ts,
                                                  minS: thresholds.minDurationS)
         else { return [] }
-        let s = Subject.monitor(f.monitor, registry: context.registry)
-        return [Signal(rule: name, severity: .major, subject: s, ts: f.ts, lat: nil, lon: nil,
-                       summary: "\(s.company ?? f.monitor) fan on with the purifier off for \(number(duration / 60)) min",
-                       evidence: evidence(of: decoded))]
+        return [monitorSignal(name, decoded, f, context) { restaurant in
+            "\(restaurant) fan on with the purifier off for \(number(duration / 60)) min"
+        }]
     }
 }
 
