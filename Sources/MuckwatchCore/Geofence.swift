@@ -87,14 +87,9 @@ struct FenceSet: Sendable {
               max(a.lon, b.lon) >= f.minLon, min(a.lon, b.lon) <= f.maxLon else { return [] }
         if f.area.count == 1 { return f.area[0].insideIntervals(from: a, to: b) }
         // Several polygons: their union.
-        let all = f.area.flatMap { $0.insideIntervals(from: a, to: b) }.sorted { $0.lowerBound < $1.lowerBound }
         var merged: [ClosedRange<Double>] = []
-        for r in all {
-            if let last = merged.last, r.lowerBound <= last.upperBound {
-                merged[merged.count - 1] = last.lowerBound...max(last.upperBound, r.upperBound)
-            } else {
-                merged.append(r)
-            }
+        for r in f.area.flatMap({ $0.insideIntervals(from: a, to: b) }).sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            merged.appendMerging(r)
         }
         return merged
     }

@@ -81,13 +81,7 @@ extension Polygon {
             GeoPoint(lat: a.lat + t * (b.lat - a.lat), lon: a.lon + t * (b.lon - a.lon))
         }
         var parts: [ClosedRange<Double>] = []
-        func add(_ part: ClosedRange<Double>) {
-            if let last = parts.last, part.lowerBound <= last.upperBound {
-                parts[parts.count - 1] = last.lowerBound...max(last.upperBound, part.upperBound)
-            } else {
-                parts.append(part)
-            }
-        }
+        func add(_ part: ClosedRange<Double>) { parts.appendMerging(part) }
         for (i, t) in cuts.enumerated() {
             let touched = parts.last.map { $0.upperBound >= t } ?? false
             let next = i + 1 < cuts.count ? cuts[i + 1] : nil
@@ -244,5 +238,17 @@ extension Polygon {
         if d1 == 0, within(p3, p4, p1) { return 0 }
         if d2 == 0, within(p3, p4, p2) { return 1 }
         return nil
+    }
+}
+
+extension Array where Element == ClosedRange<Double> {
+    /// Appends a range that starts at or after the last one's start, merging
+    /// the two where they meet or overlap: keeps sorted ranges disjoint.
+    mutating func appendMerging(_ part: ClosedRange<Double>) {
+        if let last, part.lowerBound <= last.upperBound {
+            self[count - 1] = last.lowerBound...Swift.max(last.upperBound, part.upperBound)
+        } else {
+            append(part)
+        }
     }
 }

@@ -173,13 +173,14 @@ public final class ScenarioGenerator {
     private var showcase: RuleShowcase
     /// Attribution with candidates, weight, permits, geofence realism.
     private var extras: ShowcaseExtras
+    /// The sites as the registry loads them from `sites.geojson`.
+    let registrySites: [Site]
 
     public init(options: ScenarioOptions) throws(ScenarioError) {
         if let problem = options.problem { throw ScenarioError(description: problem) }
         self.options = options
         world = World(options: options)
-        showcase = RuleShowcase(world: world, sites: [])  // every property set, so that registrySites can be read
-        extras = ShowcaseExtras(world: world, unwashed: nil)
+        registrySites = Self.registrySites(of: world)
         showcase = RuleShowcase(world: world, sites: registrySites)
         let exit = showcase.signals.first { $0.rule == "unwashed_exit" }
         extras = ShowcaseExtras(world: world, unwashed: exit.flatMap { e in e.plate.map { (e.id, $0, e.ts) } })
@@ -301,6 +302,7 @@ public final class ScenarioGenerator {
         var firstRoads: [(TruckSpec, Phase)] = []
         /// Per block: the slot-C truck's fix, 80-110 s into its uncovered stretch, for the drone to see it at.
         var uncoveredFix: [Int: (spec: TruckSpec, tick: Int64, p: Point, t: Int64)] = [:]
+        let fenceRegistry = Registry(sites: registrySites)
         for spec in world.trucks where spec.slot != nil {
             let probe = TruckStream(spec: spec, world: world)
             var windows: [(index: Int, range: ClosedRange<Double>)] = []
@@ -319,7 +321,7 @@ public final class ScenarioGenerator {
             let last = windows.map(\.range.upperBound).max() ?? -1
             guard last >= 0 else { continue }
             var since: Int64?
-            var fences = TruckTracker(registry: Registry(sites: registrySites), dwellS: 20)
+            var fences = TruckTracker(registry: fenceRegistry, dwellS: 20)
             while let r = probe.nextReport(), Double(r.tick) <= last + 60 {
                 let view = fences.observe(TruckTelemetry(
                     device: spec.device, ts: Instant(millis: world.instant(Double(r.tick)).millis), plate: nil,
@@ -2513,8 +2515,7 @@ extension ScenarioGenerator {
         return y
     }
 
-    /// The sites as the registry loads them from `sites.geojson`.
-    var registrySites: [Site] {
+    static func registrySites(of world: World) -> [Site] {
         func polygon(_ points: [Point]) -> Polygon {
             let ring = (points + [points[0]]).map {
                 GeoPoint(lat: Double(fixed(ScenarioGeo.lat($0), 6))!, lon: Double(fixed(ScenarioGeo.lon($0), 6))!)
