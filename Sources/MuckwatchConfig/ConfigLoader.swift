@@ -33,7 +33,7 @@ extension MuckwatchConfiguration {
     }
 
     private mutating func read(_ top: Section) throws(ConfigError) {
-        try top.allow(["broker", "topics", "store", "alerts", "timezone", "cases", "rules", "registry", "media"])
+        try top.allow(["broker", "topics", "store", "alerts", "timezone", "cases", "rules", "registry", "media", "protocols"])
 
         if let b = try top.section("broker") {
             try b.allow(["url", "client_id", "keepalive_s", "reconnect_min_s", "reconnect_max_s",
@@ -132,6 +132,7 @@ extension MuckwatchConfiguration {
 
         if let r = try top.section("rules") { try readRules(r) }
         if let reg = try top.section("registry") { try readRegistry(reg) }
+        if let p = try top.section("protocols") { pipeline.protocols = try Self.readProtocols(p) }
     }
 
     private mutating func readRules(_ r: Section) throws(ConfigError) {

@@ -10,6 +10,12 @@ public enum DeadLetterReason: String, Sendable, CaseIterable {
     case outOfRange = "out_of_range"
     case futureTime = "future_time"
     case unknownTopic = "unknown_topic"
+    /// Binary or text framing is broken: delimiters, escapes, lengths.
+    case badFrame = "bad_frame"
+    /// The frame's checksum or CRC does not match its bytes.
+    case badChecksum = "bad_checksum"
+    /// Well-formed, but a feature Muckwatch does not decode (encrypted bodies).
+    case unsupported = "unsupported"
 }
 
 public struct DecodeFailure: Error, Sendable, Equatable {
@@ -23,39 +29,96 @@ public struct DecodeFailure: Error, Sendable, Equatable {
     }
 }
 
-/// Turns native JSON payloads (§4) into records, or says exactly why not.
-/// Not thread-safe (it reuses one JSON parser): one per pipeline.
+/// What one message decoded into. A native payload is one record; a JT/T 808
+/// payload may hold several frames and a 0x0704 batch many points.
+public struct Decoded: Sendable, Equatable {
+    public var records: [Record] = []
+    /// Why the message, or part of it, was rejected: all of it when `records` is empty.
+    public var failure: DecodeFailure?
+    /// What was recognised and deliberately not made a record (`jt808_0x0002`,
+    /// `dji_dock_osd`), counted by `muckwatch stats`.
+    public var ignored: [String] = []
+
+    public init(records: [Record] = [], failure: DecodeFailure? = nil, ignored: [String] = []) {
+        self.records = records
+        self.failure = failure
+        self.ignored = ignored
+    }
+}
+
+/// One thing a payload said, with the protocol's other fields for
+/// `muckwatch decode` (nil unless asked for).
+public enum DecodedItem {
+    case record(Record, extra: JSONLine?)
+    case ignored(String, extra: JSONLine?)
+    case failure(DecodeFailure, extra: JSONLine?)
+}
+
+/// Turns payloads into records, or says exactly why not: native JSON (§4),
+/// JT/T 808, HJ 212 and DJI Cloud API OSD. Not thread-safe (it reuses one
+/// JSON parser): one per pipeline.
 public struct PayloadDecoder {
-    private let json = JSONParser()
+    let json = JSONParser()
     public var routes: TopicRoutes
+    /// Maps JT/T 808 phone numbers to trucks.
+    public var registry: Registry
+    public var protocols: ProtocolSettings
     /// Payload times further than this ahead of arrival are rejected.
     public var maxFutureSeconds: Double
 
-    public init(routes: TopicRoutes = .defaults, maxFutureSeconds: Double = 24 * 3600) {
+    public init(routes: TopicRoutes = .defaults, registry: Registry = Registry(), protocols: ProtocolSettings = ProtocolSettings(),
+                maxFutureSeconds: Double = 24 * 3600) {
         self.routes = routes
+        self.registry = registry
+        self.protocols = protocols
         self.maxFutureSeconds = maxFutureSeconds
     }
 
-    public func decode(_ message: InboxMessage) -> Result<Record, DecodeFailure> {
+    public func decode(_ message: InboxMessage) -> Decoded {
         guard let (kind, topicDevice) = routes.route(message.topic) else {
-            return .failure(DecodeFailure(.unknownTopic, "topic '\(message.topic)' matches no configured filter"))
+            return Decoded(failure: DecodeFailure(.unknownTopic, "topic '\(message.topic)' matches no configured filter"))
         }
-        do {
-            let record = try decode(kind: kind, payload: message.payload, topicDevice: topicDevice)
-            if record.ts.seconds(since: message.arrivedAt) > maxFutureSeconds {
-                return .failure(DecodeFailure(
-                    .futureTime,
-                    "'ts' \(record.ts) is more than \(Int(maxFutureSeconds / 3600)) h after arrival \(message.arrivedAt)"))
+        var out = Decoded()
+        var failures: [DecodeFailure] = []
+        for item in items(kind: kind, payload: message.payload, topicDevice: topicDevice, extra: false) {
+            switch item {
+            case .record(let record, _):
+                if record.ts.seconds(since: message.arrivedAt) > maxFutureSeconds {
+                    failures.append(DecodeFailure(
+                        .futureTime,
+                        "'ts' \(record.ts) is more than \(Int(maxFutureSeconds / 3600)) h after arrival \(message.arrivedAt)"))
+                } else {
+                    out.records.append(record)
+                }
+            case .ignored(let what, _): out.ignored.append(what)
+            case .failure(let f, _): failures.append(f)
             }
-            return .success(record)
-        } catch let failure as DecodeFailure {
-            return .failure(failure)
-        } catch {
-            return .failure(DecodeFailure(.invalidJSON, "payload is not valid JSON (\(error))"))
+        }
+        if let first = failures.first {
+            out.failure = failures.count == 1 ? first
+                : DecodeFailure(first.reason, failures.map(\.detail).joined(separator: "; "))
+        }
+        return out
+    }
+
+    /// Everything a payload of `kind` says, one item per record, ignored part or failure.
+    public func items(kind: PayloadKind, payload: [UInt8], topicDevice: String?, extra: Bool) -> [DecodedItem] {
+        switch kind {
+        case .jt808: return jt808(payload, topicDevice: topicDevice, extra: extra)
+        case .hj212: return hj212(payload, topicDevice: topicDevice, extra: extra)
+        case .djiOSD: return djiOSD(payload, topicDevice: topicDevice, extra: extra)
+        default:
+            do {
+                return [.record(try native(kind: kind, payload: payload, topicDevice: topicDevice), extra: nil)]
+            } catch let failure as DecodeFailure {
+                return [.failure(failure, extra: nil)]
+            } catch {
+                return [.failure(DecodeFailure(.invalidJSON, "payload is not valid JSON (\(error))"), extra: nil)]
+            }
         }
     }
 
-    private func decode(kind: PayloadKind, payload: [UInt8], topicDevice: String?) throws -> Record {
+    private func native(kind: PayloadKind, payload: [UInt8], topicDevice: String?) throws -> Record {
         try json.parse(payload) { root throws(DecodeFailure) -> Record in
             switch root.kind {
             case .object: break
@@ -75,6 +138,8 @@ public struct PayloadDecoder {
                 return .drone(try DronePayload(fields).validated(topicDevice: topicDevice))
             case .videoSegment:
                 return .segment(try SegmentPayload(fields).validated(topicDevice: topicDevice))
+            case .jt808, .hj212, .djiOSD:
+                preconditionFailure("\(kind) payloads are not native JSON")
             }
         }
     }

@@ -166,6 +166,7 @@ struct TruckTracker {
         let b = GeoPoint(lat: t.lat, lon: t.lon)
         // Taken out of the dictionary while it changes, so its arrays are not copied.
         guard var truck = trucks.removeValue(forKey: t.device) else {
+            if t.late { return TruckView(telemetry: t, isCurrent: false, previous: nil, insideKinds: [], crossings: []) }
             var truck = Truck(last: t)
             // First seen inside: when it entered (and whether it washed) is unknown.
             for i in nearby(b, b) where fenceSet.contains(i, b) { truck.fences[i] = FenceState(inside: true) }
@@ -174,7 +175,8 @@ struct TruckTracker {
         }
         defer { trucks[t.device] = truck }
         let previous = truck.last
-        guard t.ts > previous.ts else {
+        // Older points, repeats, and buffered points sent late are history only.
+        guard !t.late, t.ts > previous.ts else {
             return TruckView(telemetry: t, isCurrent: false, previous: previous, insideKinds: kinds(truck), crossings: [])
         }
         let a = GeoPoint(lat: previous.lat, lon: previous.lon)

@@ -11,10 +11,10 @@ public struct InboxMessage: Sendable, Equatable {
     /// The payload already decoded by the settings' `payloadDecoder()` on
     /// another thread (replay does it while reading the feed), or nil for
     /// the pipeline to decode.
-    public var decoded: Result<Record, DecodeFailure>?
+    public var decoded: Decoded?
 
     public init(id: Int64, topic: String, payload: [UInt8], arrivedAt: Instant, sha256: String? = nil,
-                decoded: Result<Record, DecodeFailure>? = nil) {
+                decoded: Decoded? = nil) {
         self.id = id
         self.topic = topic
         self.payload = payload
@@ -64,6 +64,11 @@ public struct TruckTelemetry: Sendable, Equatable {
     public var loadKg: Double?
     public var body: BodyState
     public var seq: Int64?
+    /// A point the tracker buffered while out of coverage and sent later
+    /// (JT/T 808 0x0704 blind-area batch): a past position, never the truck's current state.
+    public var late = false
+    /// What is doubtful about it, comma-separated (`bad_checksum` for a frame kept by a lenient device).
+    public var marks: String?
 
     public init(device: String, ts: Instant, plate: String?, lat: Double, lon: Double, speedKmh: Double?,
                 headingDeg: Double?, cover: CoverState, load: LoadState, loadKg: Double?, body: BodyState, seq: Int64?) {
@@ -89,6 +94,10 @@ public struct FumeReading: Sendable, Equatable {
     public var fan: Switch
     public var purifier: Switch
     public var flowM3H: Double?
+    /// The HJ 212 data flag of the concentration (N, F, M, S, D, C, T, B), if the monitor sent one.
+    public var dataFlag: String?
+    /// What is doubtful about it, comma-separated (`bad_crc` for a packet kept by a lenient device).
+    public var marks: String?
 }
 
 public enum SiteEventType: String, Sendable, CaseIterable {
@@ -178,4 +187,6 @@ public enum Record: Sendable, Equatable {
 public struct DecodedMessage: Sendable, Equatable {
     public var message: InboxMessage
     public var record: Record
+    /// Which of the message's records (a JT/T 808 batch holds many), from 0.
+    public var part: Int = 0
 }

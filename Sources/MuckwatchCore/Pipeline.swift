@@ -9,18 +9,21 @@ public struct PipelineSettings: Sendable {
     public var registry: Registry = Registry()
     public var rules = RuleSettings()
     public var incidents = IncidentSettings()
+    public var protocols = ProtocolSettings()
 
     public init() {}
 
     /// The decoder the pipeline uses; anything that decodes ahead of it
     /// (see `InboxMessage.decoded`) must use this one.
-    public func payloadDecoder() -> PayloadDecoder { PayloadDecoder(routes: routes) }
+    public func payloadDecoder() -> PayloadDecoder { PayloadDecoder(routes: routes, registry: registry, protocols: protocols) }
 }
 
 /// What one batch of messages produced, for the store to commit at once.
 public struct BatchOutcome: Sendable {
     public var decoded: [DecodedMessage] = []
     public var deadLetters: [(message: InboxMessage, failure: DecodeFailure)] = []
+    /// Messages (or parts) recognised and deliberately not made records, and what they were.
+    public var ignored: [(message: InboxMessage, what: String)] = []
     /// Messages whose event id was seen before: kept, not processed again.
     public var duplicateEvents: [InboxMessage] = []
     public var openedCases: [DraftCase] = []
@@ -74,54 +77,58 @@ public final class Pipeline {
         var eventsInBatch = Set<String>()
         for message in messages {
             out.lastInboxId = message.id
-            let record: Record
-            switch message.decoded ?? decoder.decode(message) {
-            case .failure(let failure):
-                out.deadLetters.append((message, failure))
-                continue
-            case .success(let r):
-                record = r
-            }
-            if case .event(let e) = record, let eventId = e.eventId {
-                let key = "\(e.sourceKind.rawValue)|\(e.source)|\(eventId)"
-                if eventsInBatch.contains(key)
-                    || ledger.contains(sourceKind: e.sourceKind.rawValue, source: e.source, eventId: eventId) {
-                    out.duplicateEvents.append(message)
-                    continue
-                }
-                eventsInBatch.insert(key)
-            }
-            let decoded = DecodedMessage(message: message, record: record)
-            out.decoded.append(decoded)
-            now = max(now ?? record.ts, record.ts)
-            var view: TruckView?
-            if case .truck(let t) = record {
-                view = trucks.observe(t)
-                trackBuilder.add(t, current: view!.isCurrent, inboxId: message.id)
-            }
-            let context = RuleContext(registry: settings.registry, now: now!,
-                                      utcOffsetSeconds: settings.incidents.utcOffsetSeconds, truck: view)
-            for i in rules.indices {
-                for var signal in rules[i].evaluate(decoded, context) {
-                    if case .event(let e) = record {
-                        Attribution.attribute(&signal, event: e, settings: settings.rules.attribution,
-                                              registry: settings.registry, committed: history, builder: trackBuilder,
-                                              offsetSeconds: settings.incidents.utcOffsetSeconds)
-                    }
-                    switch incidents.apply(signal, now: now!) {
-                    case .opened(let draft, let alert, let evidence):
-                        out.openedCases.append(draft)
-                        out.alerts.append(alert)
-                        out.evidence.append(evidence)
-                    case .appended(let evidence):
-                        out.evidence.append(evidence)
-                    }
-                }
+            let decoded = message.decoded ?? decoder.decode(message)
+            if let failure = decoded.failure { out.deadLetters.append((message, failure)) }
+            for what in decoded.ignored { out.ignored.append((message, what)) }
+            for (part, record) in decoded.records.enumerated() {
+                process(DecodedMessage(message: message, record: record, part: part), eventsInBatch: &eventsInBatch,
+                        history: history, ledger: ledger, into: &out)
             }
         }
         out.trackChunks = trackBuilder.takeCompleted()
         out.trackResumeInboxId = trackBuilder.resumeInboxId
         return out
+    }
+
+    private func process(_ decoded: DecodedMessage, eventsInBatch: inout Set<String>, history: TrackHistory,
+                         ledger: EventLedger, into out: inout BatchOutcome) {
+        let message = decoded.message
+        let record = decoded.record
+        if case .event(let e) = record, let eventId = e.eventId {
+            let key = "\(e.sourceKind.rawValue)|\(e.source)|\(eventId)"
+            if eventsInBatch.contains(key)
+                || ledger.contains(sourceKind: e.sourceKind.rawValue, source: e.source, eventId: eventId) {
+                out.duplicateEvents.append(message)
+                return
+            }
+            eventsInBatch.insert(key)
+        }
+        out.decoded.append(decoded)
+        now = max(now ?? record.ts, record.ts)
+        var view: TruckView?
+        if case .truck(let t) = record {
+            view = trucks.observe(t)
+            trackBuilder.add(t, current: view!.isCurrent, inboxId: message.id)
+        }
+        let context = RuleContext(registry: settings.registry, now: now!,
+                                  utcOffsetSeconds: settings.incidents.utcOffsetSeconds, truck: view)
+        for i in rules.indices {
+            for var signal in rules[i].evaluate(decoded, context) {
+                if case .event(let e) = record {
+                    Attribution.attribute(&signal, event: e, settings: settings.rules.attribution,
+                                          registry: settings.registry, committed: history, builder: trackBuilder,
+                                          offsetSeconds: settings.incidents.utcOffsetSeconds)
+                }
+                switch incidents.apply(signal, now: now!) {
+                case .opened(let draft, let alert, let evidence):
+                    out.openedCases.append(draft)
+                    out.alerts.append(alert)
+                    out.evidence.append(evidence)
+                case .appended(let evidence):
+                    out.evidence.append(evidence)
+                }
+            }
+        }
     }
 
     /// After a restart: replays the fixes from `BatchOutcome.trackResumeInboxId`

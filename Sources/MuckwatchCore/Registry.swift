@@ -128,7 +128,7 @@ public struct Registry: Sendable {
         for (i, t) in trucks.enumerated() {
             byDevice[t.device] = i
             if let plate = t.plate { byPlate[Plate.normalize(plate)] = i }
-            if let phone = t.phone { byPhone[phone] = i }
+            if let phone = t.phone { byPhone[JT808.canonicalPhone(phone)] = i }
         }
         for (i, c) in cameras.enumerated() { cameraIndex[c.id] = i }
         for (i, m) in monitors.enumerated() { monitorIndex[m.id] = i }
@@ -138,7 +138,9 @@ public struct Registry: Sendable {
     public func truck(device: String) -> RegisteredTruck? { byDevice[device].map { trucks[$0] } }
     /// By plate as a camera or a payload wrote it: normalised before matching.
     public func truck(plate: String) -> RegisteredTruck? { byPlate[Plate.normalize(plate)].map { trucks[$0] } }
-    public func truck(phone: String) -> RegisteredTruck? { byPhone[phone].map { trucks[$0] } }
+    /// The truck whose tracker has this JT/T 808 phone number; leading zeros
+    /// do not matter (2013 headers carry 12 digits, 2019 headers 20).
+    public func truck(phone: String) -> RegisteredTruck? { byPhone[JT808.canonicalPhone(phone)].map { trucks[$0] } }
     public func camera(_ id: String) -> RegisteredCamera? { cameraIndex[id].map { cameras[$0] } }
     public func monitor(_ id: String) -> FumeMonitor? { monitorIndex[id].map { monitors[$0] } }
     public func site(_ id: String) -> Site? { siteIndex[id].map { sites[$0] } }

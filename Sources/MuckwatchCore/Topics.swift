@@ -6,6 +6,12 @@ public enum PayloadKind: String, Sendable, CaseIterable {
     case droneTelemetry = "drone_telemetry"
     case droneEvent = "drone_event"
     case videoSegment = "video_segment"
+    /// Raw JT/T 808 frames from tracker gateways.
+    case jt808
+    /// Raw HJ 212 packets from fume and dust monitors.
+    case hj212
+    /// DJI Cloud API OSD from docks and remote controllers.
+    case djiOSD = "dji_osd"
 }
 
 /// An MQTT topic filter (`+` one level, `#` the rest).
@@ -105,6 +111,9 @@ public struct TopicRoutes: Sendable {
         (TopicFilter("muckwatch/v1/drone/+/telemetry"), .droneTelemetry),
         (TopicFilter("muckwatch/v1/drone/+/event"), .droneEvent),
         (TopicFilter("muckwatch/v1/video/+/segment"), .videoSegment),
+        (TopicFilter("jt808/+/up"), .jt808),
+        (TopicFilter("hj212/+/up"), .hj212),
+        (TopicFilter("thing/product/+/osd"), .djiOSD),
     ])
 
     /// The payload kind and the default device id (the first `+` level).

@@ -15,6 +15,10 @@ extension Store {
                 INSERT INTO dead_letters (inbox_id, topic, payload, arrived_at, reason, detail) VALUES (?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [m.id, m.topic, Data(m.payload), m.arrivedAt.millis, failure.reason.rawValue, failure.detail])
         }
+        for (m, what) in o.ignored {
+            try db.cachedStatement(sql: "INSERT INTO ignored_messages (inbox_id, what) VALUES (?, ?)")
+                .execute(arguments: [m.id, what])
+        }
         for m in o.duplicateEvents {
             try db.execute(sql: """
                 INSERT INTO duplicates (kind, topic, sha256, inbox_id, arrived_at) VALUES ('event_id', ?, ?, ?, ?)
@@ -82,28 +86,32 @@ extension Store {
         case .truck(let t):
             // The bulk of every store: bound directly (see `run`).
             try run(db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO truck_telemetry (inbox_id, device, ts, plate, lat, lon, speed_kmh, heading_deg,
-                  cover, load, load_kg, body, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR IGNORE INTO truck_telemetry (inbox_id, part, device, ts, plate, lat, lon, speed_kmh, heading_deg,
+                  cover, load, load_kg, body, seq, late, marks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """), db) { stmt in
                 bind(stmt, 1, id)
-                bind(stmt, 2, t.device)
-                bind(stmt, 3, t.ts.millis)
-                bind(stmt, 4, t.plate)
-                bind(stmt, 5, t.lat)
-                bind(stmt, 6, t.lon)
-                bind(stmt, 7, t.speedKmh)
-                bind(stmt, 8, t.headingDeg)
-                bind(stmt, 9, t.cover.rawValue)
-                bind(stmt, 10, t.load.rawValue)
-                bind(stmt, 11, t.loadKg)
-                bind(stmt, 12, t.body.rawValue)
-                bind(stmt, 13, t.seq)
+                bind(stmt, 2, Int64(d.part))
+                bind(stmt, 3, t.device)
+                bind(stmt, 4, t.ts.millis)
+                bind(stmt, 5, t.plate)
+                bind(stmt, 6, t.lat)
+                bind(stmt, 7, t.lon)
+                bind(stmt, 8, t.speedKmh)
+                bind(stmt, 9, t.headingDeg)
+                bind(stmt, 10, t.cover.rawValue)
+                bind(stmt, 11, t.load.rawValue)
+                bind(stmt, 12, t.loadKg)
+                bind(stmt, 13, t.body.rawValue)
+                bind(stmt, 14, t.seq)
+                bind(stmt, 15, Int64(t.late ? 1 : 0))
+                bind(stmt, 16, t.marks)
             }
         case .fume(let f):
             try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO fume_readings (inbox_id, monitor, ts, conc_mg_m3, fan, purifier, flow_m3_h)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [id, f.monitor, f.ts.millis, f.concMgM3, f.fan.rawValue, f.purifier.rawValue, f.flowM3H])
+                INSERT OR IGNORE INTO fume_readings (inbox_id, part, monitor, ts, conc_mg_m3, fan, purifier, flow_m3_h,
+                  data_flag, marks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [id, d.part, f.monitor, f.ts.millis, f.concMgM3, f.fan.rawValue, f.purifier.rawValue,
+                                         f.flowM3H, f.dataFlag, f.marks])
         case .event(let e):
             try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO site_events (inbox_id, source_kind, source, event_id, ts, type, plate, confidence,

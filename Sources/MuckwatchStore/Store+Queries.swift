@@ -8,6 +8,9 @@ public struct StoreStats: Sendable, Codable, Equatable {
     public var duplicates: Int
     public var records: [String: Int]
     public var deadLetters: [String: Int]
+    /// Messages recognised and deliberately not made records, by what they were
+    /// (`jt808_0x0002` heartbeats, `dji_dock_osd`, `jt808_no_fix`).
+    public var ignored: [String: Int]
     public var alerts: [String: Int]
     public var cases: [String: Int]
     /// Inbox messages not yet through the pipeline.
@@ -16,7 +19,7 @@ public struct StoreStats: Sendable, Codable, Equatable {
     public var videos: [String: Int]
 
     enum CodingKeys: String, CodingKey {
-        case messages, duplicates, records, deadLetters = "dead_letters", alerts, cases, pending, videos
+        case messages, duplicates, records, deadLetters = "dead_letters", ignored, alerts, cases, pending, videos
     }
 }
 
@@ -134,6 +137,7 @@ extension Store {
                 duplicates: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM duplicates") ?? 0,
                 records: records,
                 deadLetters: try counts("SELECT reason, COUNT(*) FROM dead_letters GROUP BY reason"),
+                ignored: try counts("SELECT what, COUNT(*) FROM ignored_messages GROUP BY what"),
                 alerts: try counts("SELECT rule, COUNT(*) FROM alerts GROUP BY rule"),
                 cases: try counts("SELECT status, COUNT(*) FROM cases GROUP BY status"),
                 pending: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox WHERE id > ?", arguments: [last]) ?? 0,

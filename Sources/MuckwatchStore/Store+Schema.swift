@@ -205,6 +205,54 @@ extension Store {
                   BEGIN SELECT RAISE(ABORT, 'a case status moves forward only'); END;
                 """)
         }
+        m.registerMigration("v7: several records per message") { db in
+            // A JT/T 808 payload may carry several frames, and a 0x0704 batch
+            // many points: records are keyed by message and part. WITHOUT
+            // ROWID keeps that key the table's own B-tree, as inbox_id was.
+            try db.execute(sql: """
+                CREATE TABLE truck_telemetry_v7 (
+                  inbox_id INTEGER NOT NULL REFERENCES inbox(id),
+                  part INTEGER NOT NULL,
+                  device TEXT NOT NULL, ts INTEGER NOT NULL, plate TEXT,
+                  lat REAL NOT NULL, lon REAL NOT NULL, speed_kmh REAL, heading_deg REAL,
+                  cover TEXT NOT NULL, load TEXT NOT NULL, load_kg REAL, body TEXT NOT NULL, seq INTEGER,
+                  late INTEGER NOT NULL DEFAULT 0,   -- a buffered point sent late (JT/T 808 0x0704 blind area)
+                  marks TEXT,                        -- e.g. 'bad_checksum', kept for a lenient device
+                  PRIMARY KEY (inbox_id, part)
+                ) WITHOUT ROWID;
+                INSERT INTO truck_telemetry_v7 (inbox_id, part, device, ts, plate, lat, lon, speed_kmh, heading_deg,
+                  cover, load, load_kg, body, seq)
+                  SELECT inbox_id, 0, device, ts, plate, lat, lon, speed_kmh, heading_deg, cover, load, load_kg, body, seq
+                  FROM truck_telemetry;
+                DROP TABLE truck_telemetry;
+                ALTER TABLE truck_telemetry_v7 RENAME TO truck_telemetry;
+                CREATE INDEX truck_telemetry_device_ts ON truck_telemetry (device, ts);
+
+                CREATE TABLE fume_readings_v7 (
+                  inbox_id INTEGER NOT NULL REFERENCES inbox(id),
+                  part INTEGER NOT NULL,
+                  monitor TEXT NOT NULL, ts INTEGER NOT NULL, conc_mg_m3 REAL NOT NULL,
+                  fan TEXT NOT NULL, purifier TEXT NOT NULL, flow_m3_h REAL,
+                  data_flag TEXT,                    -- HJ 212 data flag of the concentration (N, F, M, S, D, C, T, B)
+                  marks TEXT,                        -- e.g. 'bad_crc', kept for a lenient device
+                  PRIMARY KEY (inbox_id, part)
+                ) WITHOUT ROWID;
+                INSERT INTO fume_readings_v7 (inbox_id, part, monitor, ts, conc_mg_m3, fan, purifier, flow_m3_h)
+                  SELECT inbox_id, 0, monitor, ts, conc_mg_m3, fan, purifier, flow_m3_h FROM fume_readings;
+                DROP TABLE fume_readings;
+                ALTER TABLE fume_readings_v7 RENAME TO fume_readings;
+                CREATE INDEX fume_readings_monitor_ts ON fume_readings (monitor, ts);
+
+                -- Messages (or parts) recognised and deliberately not made
+                -- records: heartbeats, dock OSD, points without a fix. The
+                -- raw bytes stay in the inbox.
+                CREATE TABLE ignored_messages (
+                  inbox_id INTEGER NOT NULL REFERENCES inbox(id),
+                  what TEXT NOT NULL
+                );
+                CREATE INDEX ignored_messages_what ON ignored_messages (what);
+                """)
+        }
         return m
     }
 

@@ -103,10 +103,10 @@ public final class Store: Sendable {
         public var retain: Bool
         public var arrivedAt: Instant
         /// Decoded ahead of the pipeline (see `InboxMessage.decoded`).
-        public var decoded: Result<MuckwatchCore.Record, DecodeFailure>?
+        public var decoded: Decoded?
 
         public init(topic: String, payload: [UInt8], qos: Int, retain: Bool, arrivedAt: Instant,
-                    decoded: Result<MuckwatchCore.Record, DecodeFailure>? = nil) {
+                    decoded: Decoded? = nil) {
             self.topic = topic
             self.payload = payload
             self.qos = qos
@@ -318,13 +318,16 @@ public final class Store: Sendable {
     /// Tracker fixes already processed, in processing order.
     static func truckFixes(from first: Int64, through last: Int64, _ db: Database) throws -> [(inboxId: Int64, telemetry: TruckTelemetry)] {
         try Row.fetchAll(db, sql: """
-            SELECT inbox_id, device, ts, plate, lat, lon, speed_kmh, heading_deg, cover, load, load_kg, body, seq
-            FROM truck_telemetry WHERE inbox_id BETWEEN ? AND ? ORDER BY inbox_id
+            SELECT inbox_id, device, ts, plate, lat, lon, speed_kmh, heading_deg, cover, load, load_kg, body, seq, late, marks
+            FROM truck_telemetry WHERE inbox_id BETWEEN ? AND ? ORDER BY inbox_id, part
             """, arguments: [first, last]).map { r in
-            (r[0], TruckTelemetry(device: r[1], ts: Instant(millis: r[2]), plate: r[3], lat: r[4], lon: r[5], speedKmh: r[6],
-                                  headingDeg: r[7], cover: CoverState(rawValue: r[8]) ?? .unknown,
-                                  load: LoadState(rawValue: r[9]) ?? .unknown, loadKg: r[10],
-                                  body: BodyState(rawValue: r[11]) ?? .unknown, seq: r[12]))
+            var t = TruckTelemetry(device: r[1], ts: Instant(millis: r[2]), plate: r[3], lat: r[4], lon: r[5], speedKmh: r[6],
+                                   headingDeg: r[7], cover: CoverState(rawValue: r[8]) ?? .unknown,
+                                   load: LoadState(rawValue: r[9]) ?? .unknown, loadKg: r[10],
+                                   body: BodyState(rawValue: r[11]) ?? .unknown, seq: r[12])
+            t.late = r[13]
+            t.marks = r[14]
+            return (r[0], t)
         }
     }
 

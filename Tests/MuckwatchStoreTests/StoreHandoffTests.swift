@@ -19,7 +19,7 @@ final class StoreHandoffTests: StoreTestCase {
 
     private func processedInboxIds(_ store: Store) throws -> [Int64] {
         try DatabaseQueue(path: store.path).read { db in
-            try Int64.fetchAll(db, sql: "SELECT inbox_id FROM truck_telemetry ORDER BY rowid")
+            try Int64.fetchAll(db, sql: "SELECT inbox_id FROM truck_telemetry ORDER BY inbox_id")
         }
     }
 
