@@ -1,4 +1,5 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -112,3 +113,15 @@ let package = Package(
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17
 )
+
+// libFuzzer harnesses for the device-protocol decoders (Fuzz/README.md), only
+// when MUCKWATCH_FUZZ is set: `MUCKWATCH_FUZZ=1 swift build --sanitize=fuzzer
+// --sanitize=address --product fuzz-jt808`, or Fuzz/run.sh. libFuzzer supplies
+// main(), so they cannot be linked without --sanitize=fuzzer.
+if ProcessInfo.processInfo.environment["MUCKWATCH_FUZZ"] != nil {
+    package.targets += [
+        .executableTarget(name: "fuzz-jt808", dependencies: ["MuckwatchCore"], path: "Sources/FuzzJT808"),
+        .executableTarget(name: "fuzz-hj212", dependencies: ["MuckwatchCore"], path: "Sources/FuzzHJ212"),
+        .executableTarget(name: "fuzz-dji-osd", dependencies: ["MuckwatchCore"], path: "Sources/FuzzDJIOSD"),
+    ]
+}

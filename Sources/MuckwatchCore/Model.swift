@@ -98,6 +98,11 @@ public struct FumeReading: Sendable, Equatable {
     public var dataFlag: String?
     /// What is doubtful about it, comma-separated (`bad_crc` for a packet kept by a lenient device).
     public var marks: String?
+
+    /// Whether the concentration measured the air: not taken while the
+    /// instrument was stopped, in maintenance, faulty, calibrating, entered by
+    /// hand or cut off (HJ 212 flags F, M, D, C, S, B). N is normal, T over range.
+    public var isMeasurement: Bool { dataFlag == nil || dataFlag == "N" || dataFlag == "T" }
 }
 
 public enum SiteEventType: String, Sendable, CaseIterable {

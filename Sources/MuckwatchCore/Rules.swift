@@ -373,7 +373,7 @@ public struct FumeExceedanceRule: Rule {
     public init(thresholds: RuleSettings.FumeExceedance = .init()) { self.thresholds = thresholds }
 
     public mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal] {
-        guard case .fume(let f) = decoded.record else { return [] }
+        guard case .fume(let f) = decoded.record, f.isMeasurement else { return [] }
         var m = monitors[f.monitor] ?? Monitor(firstTs: f.ts)
         defer { monitors[f.monitor] = m }
         // A late reading joins the window only if it falls in it.

@@ -1953,6 +1953,21 @@ struct BadMessages {
                 case "jt808":
                     payload = Self.jt808(phone: 13_912_340_000 + Int64(spec.index), serial: UInt16(block * 31 + 7),
                                          lat: ScenarioGeo.lat(p), lon: ScenarioGeo.lon(p), tsMs: tsMs)
+                case "jt808_checksum", "jt808_short", "jt808_encrypted":
+                    let phone = pad(13_912_340_000 + spec.index, 12)
+                    topic = "jt808/\(phone)/up"
+                    let body = JT808.locationBody(status: 0x3, lat: ScenarioGeo.lat(p), lon: ScenarioGeo.lon(p), speedKmh: 30,
+                                                  directionDeg: 90, time: Instant(millis: tsMs))
+                    let serial = UInt16(block * 31 + 9)
+                    switch item.key {
+                    case "jt808_checksum":
+                        payload = JT808.frame(messageId: 0x0200, phone: phone, serial: serial, body: body, corruptChecksum: true)
+                    case "jt808_short":
+                        let whole = JT808.frame(messageId: 0x0200, phone: phone, serial: serial, body: body)
+                        payload = Array(whole.prefix(whole.count - 12))
+                    default:
+                        payload = JT808.frame(messageId: 0x0200, phone: phone, serial: serial, body: body, encryption: 1)
+                    }
                 case "array":
                     payload = Array("[\(lat),\(lon)]".utf8)
                 case "empty":
@@ -2014,6 +2029,9 @@ struct BadMessages {
     static let catalogue: [(key: String, reason: DeadLetterReason, note: String)] = [
         ("truncated", .invalidJSON, "truncated JSON: the tracker's connection dropped mid-message"),
         ("jt808", .invalidJSON, "a raw JT/T 808 location frame (binary, so payload_b64) on the native topic: a misconfigured gateway"),
+        ("jt808_checksum", .badChecksum, "a JT/T 808 location frame on its gateway topic whose XOR checksum is wrong (a line fault)"),
+        ("jt808_short", .badFrame, "a JT/T 808 frame cut off mid-body, its closing 0x7e never sent"),
+        ("jt808_encrypted", .unsupported, "a JT/T 808 location frame with an RSA-encrypted body"),
         ("array", .invalidJSON, "JSON, but an array of coordinates, not an object"),
         ("empty", .invalidJSON, "an empty payload (a retained message being cleared)"),
         ("lat_string", .wrongType, "'lat' as a string"),
@@ -2036,31 +2054,10 @@ struct BadMessages {
 
     /// A JT/T 808 0x0200 location report, escaped and framed by 0x7e.
     static func jt808(phone: Int64, serial: UInt16, lat: Double, lon: Double, tsMs: Int64) -> [UInt8] {
-        func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xff), UInt8(v >> 8 & 0xff), UInt8(v & 0xff)] }
-        func be16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xff)] }
-        func bcd(_ digits: String) -> [UInt8] {
-            let d = Array(digits.utf8).map { $0 - 48 }
-            return stride(from: 0, to: d.count, by: 2).map { d[$0] << 4 | d[$0 + 1] }
-        }
-        let local = Array(Clock.local(tsMs, withMillis: false).utf8)
-        let time = String(decoding: local[2..<4] + local[5..<7] + local[8..<10] + local[11..<13] + local[14..<16]
-                              + local[17..<19], as: UTF8.self)
         func frame(status: UInt32) -> [UInt8] {
-            var body = be32(0) + be32(status)
-            body += be32(UInt32((lat * 1e6).rounded())) + be32(UInt32((lon * 1e6).rounded()))
-            body += be16(12) + be16(314) + be16(87) + bcd(time)
-            var frame = be16(0x0200) + be16(UInt16(body.count)) + bcd(pad(Int(phone), 12)) + be16(serial) + body
-            frame.append(frame.reduce(0, ^))
-            var out: [UInt8] = [0x7e]
-            for b in frame {
-                switch b {
-                case 0x7e: out += [0x7d, 0x02]
-                case 0x7d: out += [0x7d, 0x01]
-                default: out.append(b)
-                }
-            }
-            out.append(0x7e)
-            return out
+            JT808.frame(messageId: 0x0200, phone: pad(Int(phone), 12), serial: serial,
+                        body: JT808.locationBody(status: status, lat: lat, lon: lon, altitudeM: 12, speedKmh: 31.4,
+                                                 directionDeg: 87, time: Instant(millis: tsMs)))
         }
         // ACC on, position fixed. Should that frame happen to be valid UTF-8,
         // status bit 31 (a lone 0x80 byte) keeps it binary.

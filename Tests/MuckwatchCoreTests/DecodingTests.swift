@@ -8,7 +8,7 @@ final class DecodingTests: XCTestCase {
     let arrival = instant("2026-11-24T21:20:00+08:00")
 
     func decode(_ topic: String, _ payload: String) -> Result<Record, DecodeFailure> {
-        decoder.decode(message(topic, payload, arrivedAt: arrival))
+        decoder.decode(message(topic, payload, arrivedAt: arrival)).single
     }
 
     // MARK: Valid payloads
@@ -47,7 +47,7 @@ final class DecodingTests: XCTestCase {
 
     func testFumeReadingWithEpochMillis() throws {
         let payload = #"{"monitor":"F-0101","ts":1764000000000,"conc_mg_m3":1.35,"fan":"on","purifier":"off","flow_m3_h":5200}"#
-        let record = try success(decoder.decode(message(Topic.fume("F-9999"), payload, arrivedAt: Instant(millis: 1_764_000_000_000))))
+        let record = try success(decoder.decode(message(Topic.fume("F-9999"), payload, arrivedAt: Instant(millis: 1_764_000_000_000))).single)
         guard case .fume(let f) = record else { return XCTFail("not a fume record: \(record)") }
         XCTAssertEqual(f.monitor, "F-0101", "the payload's monitor overrides the topic's")
         XCTAssertEqual(f.ts, Instant(millis: 1_764_000_000_000))

@@ -9,7 +9,7 @@ final class JSONParserTests: XCTestCase {
     let arrival = Instant(millis: 1_764_000_000_000)
 
     private func truck(_ payload: String) -> Result<Record, DecodeFailure> {
-        decoder.decode(message(Topic.truck("T-0001"), payload, arrivedAt: arrival))
+        decoder.decode(message(Topic.truck("T-0001"), payload, arrivedAt: arrival)).single
     }
 
     func testEscapesAndUnicodeInStrings() throws {

@@ -128,3 +128,22 @@ struct Feed {
         return messages
     }
 }
+
+extension Decoded {
+    /// A native message's outcome: its one record, or why it was rejected.
+    var single: Result<Record, DecodeFailure> {
+        if let failure { return .failure(failure) }
+        guard records.count == 1 else {
+            return .failure(DecodeFailure(.invalidValue, "test expected one record, got \(records.count) (ignored: \(ignored))"))
+        }
+        return .success(records[0])
+    }
+}
+
+func success(_ decoded: Decoded, file: StaticString = #filePath, line: UInt = #line) throws -> Record {
+    try success(decoded.single, file: file, line: line)
+}
+
+func failure(_ decoded: Decoded, file: StaticString = #filePath, line: UInt = #line) throws -> DecodeFailure {
+    try failure(decoded.single, file: file, line: line)
+}

@@ -42,10 +42,11 @@ struct ByteReader {
     }
 }
 
-enum Hex {
+/// Hexadecimal text, as operators paste captured frames.
+public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
-    static func string(_ bytes: some Sequence<UInt8>) -> String {
+    public static func string(_ bytes: some Sequence<UInt8>) -> String {
         var out = [UInt8]()
         for b in bytes {
             out.append(digits[Int(b >> 4)])
@@ -55,7 +56,7 @@ enum Hex {
     }
 
     /// Hexadecimal text (spaces and a `0x` prefix allowed) as bytes, or nil.
-    static func bytes(_ text: some StringProtocol) -> [UInt8]? {
+    public static func bytes(_ text: some StringProtocol) -> [UInt8]? {
         var out: [UInt8] = []
         var high: UInt8?
         var chars = Substring(text).utf8[...]

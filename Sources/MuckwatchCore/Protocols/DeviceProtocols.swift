@@ -63,12 +63,13 @@ public struct JT808Profile: Sendable, Equatable {
     /// Read `load` from status bits 8–9 (empty, half, full) as the standard defines them.
     public var loadFromStatus: Bool
 
-    /// Muckwatch's default, documented in the example config: additional item
-    /// 0xE1 bit 0 the cover (1 closed), bit 1 the tipper (1 raised); item 0xE2
-    /// the load in kg; the standard's load bits. A tracker that sends no 0xE1
-    /// or 0xE2 reports cover, tipper and weight as unknown.
-    public init(cover: Bits? = Bits(word: .item(0xe1), mask: 0x1), tipper: Bits? = Bits(word: .item(0xe1), mask: 0x2),
-                loadKg: Scaled? = Scaled(item: 0xe2, scale: 1), loadFromStatus: Bool = true) {
+    /// Muckwatch's default, documented in the example config: `load` from
+    /// the standard's status bits 8–9, and cover, tipper and weight not read
+    /// (unknown) until a vendor profile says where they are. Vendors' own
+    /// items (0xE0–0xFF) differ; real trackers use 0xE1 for unrelated data,
+    /// and reading a guessed one would raise dumping and uncovered-load alerts
+    /// on trucks doing nothing wrong.
+    public init(cover: Bits? = nil, tipper: Bits? = nil, loadKg: Scaled? = nil, loadFromStatus: Bool = true) {
         self.cover = cover
         self.tipper = tipper
         self.loadKg = loadKg

@@ -47,6 +47,8 @@ public enum JT808 {
         public var directionDeg: Int
         public var time: Instant
         public var items: [Item]
+        /// Why the additional items stop early, if they do.
+        public var itemsProblem: String?
 
         public var isFixed: Bool { status & 0x2 != 0 }
         public func item(_ id: UInt8) -> Item? { items.first { $0.id == id } }
@@ -59,7 +61,7 @@ public enum JT808 {
 
     /// The escaped contents of each 0x7e-delimited frame in a payload, and
     /// how many bytes lay outside every frame.
-    static func frames(in payload: [UInt8]) throws(DecodeFailure) -> (frames: [Range<Int>], stray: Int) {
+    public static func frames(in payload: [UInt8]) throws(DecodeFailure) -> (frames: [Range<Int>], stray: Int) {
         var frames: [Range<Int>] = []
         var stray = 0
         var start: Int?
@@ -79,7 +81,7 @@ public enum JT808 {
         return (frames, stray)
     }
 
-    static func unescape(_ payload: [UInt8], _ range: Range<Int>) throws(DecodeFailure) -> [UInt8] {
+    public static func unescape(_ payload: [UInt8], _ range: Range<Int>) throws(DecodeFailure) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(range.count)
         var i = range.lowerBound
@@ -106,6 +108,8 @@ public enum JT808 {
 
     /// One unescaped frame (header, body, checksum byte). The checksum is
     /// compared but not enforced: whether a bad one is kept is per device.
+    /// The body length is checked by `locations`, for the messages whose
+    /// body is read.
     public static func frame(_ bytes: [UInt8]) throws(DecodeFailure) -> Frame {
         guard bytes.count >= 13 else {
             throw DecodeFailure(.badFrame, "frame is \(bytes.count) bytes, shorter than the smallest header and checksum (13)")
@@ -118,10 +122,8 @@ public enum JT808 {
         let is2019 = attributes & 0x4000 != 0
         var version: Int?
         if is2019 { version = Int(try r.u8("protocol version")) }
-        let phoneBytes = try r.bytes(is2019 ? 10 : 6, "terminal phone")
-        guard let phone = bcdDigits(phoneBytes) else {
-            throw DecodeFailure(.badFrame, "terminal phone \(Hex.string(phoneBytes)) is not BCD")
-        }
+        // BCD digits; some terminals put other nibbles there, kept as hex digits.
+        let phone = Hex.string(try r.bytes(is2019 ? 10 : 6, "terminal phone"))
         let serial = try r.u16("serial number")
         var total: Int?
         var index: Int?
@@ -130,13 +132,10 @@ public enum JT808 {
             index = Int(try r.u16("sub-packet index"))
         }
         let length = Int(attributes & 0x03ff)
-        guard length == r.remaining else {
-            throw DecodeFailure(.badFrame, "header says the body is \(length) bytes but \(r.remaining) follow (message 0x\(hex16(messageId)))")
-        }
         let header = Header(messageId: messageId, bodyLength: length, encryption: Int(attributes >> 10 & 0x7),
                             is2019: is2019, protocolVersion: version, phone: phone, serial: serial,
                             packetTotal: total, packetIndex: index)
-        return Frame(header: header, body: try r.bytes(length, "body"), declaredChecksum: bytes[bytes.count - 1],
+        return Frame(header: header, body: try r.bytes(r.remaining, "body"), declaredChecksum: bytes[bytes.count - 1],
                      computedChecksum: computed)
     }
 
@@ -144,11 +143,22 @@ public enum JT808 {
 
     public enum Batch: String, Sendable { case normal, blindArea = "blind_area" }
 
-    /// The locations a frame carries (nil for a message that carries none),
-    /// and for 0x0704 which kind of batch it is.
-    public static func locations(_ frame: Frame) throws(DecodeFailure) -> (points: [Location], batch: Batch?)? {
+    /// Whether a message carries locations: 0x0200 report, 0x0201 query reply, 0x0704 batch.
+    public static func carriesLocations(_ messageId: UInt16) -> Bool {
+        messageId == 0x0200 || messageId == 0x0201 || messageId == 0x0704
+    }
+
+    /// The locations a location message carries, and for 0x0704 which kind
+    /// of batch it is.
+    public static func locations(_ frame: Frame) throws(DecodeFailure) -> (points: [Location], batch: Batch?) {
+        let id = frame.header.messageId
+        guard frame.header.bodyLength == frame.body.count else {
+            throw DecodeFailure(.badFrame, """
+                header says the body is \(frame.header.bodyLength) bytes but \(frame.body.count) follow (message 0x\(hex16(id)))
+                """)
+        }
         var r = ByteReader(frame.body)
-        switch frame.header.messageId {
+        switch id {
         case 0x0200:
             return ([try location(&r, end: frame.body.count)], nil)
         case 0x0201:
@@ -171,7 +181,7 @@ public enum JT808 {
             }
             return (points, kind == 1 ? .blindArea : .normal)
         default:
-            return nil
+            throw DecodeFailure(.unsupported, "message 0x\(hex16(id)) carries no location")
         }
     }
 
@@ -196,14 +206,23 @@ public enum JT808 {
             throw DecodeFailure(.invalidValue, "time \(digits) (YYMMDDhhmmss, GMT+8) is not a valid time")
         }
         var items: [Item] = []
+        var itemsProblem: String?
         while r.offset < end {
+            guard end - r.offset >= 2 else {
+                itemsProblem = "\(end - r.offset) byte after the last additional item"
+                break
+            }
             let id = try r.u8("additional item id")
             let length = Int(try r.u8("length of additional item 0x\(Hex.string([id]))"))
             guard r.offset + length <= end else {
-                throw DecodeFailure(.badFrame, "additional item 0x\(Hex.string([id])) says \(length) bytes but \(end - r.offset) remain")
+                itemsProblem = "additional item 0x\(Hex.string([id])) says \(length) bytes but \(end - r.offset) remain"
+                break
             }
             items.append(Item(id: id, value: try r.bytes(length, "additional item 0x\(Hex.string([id]))")))
         }
+        // The position is sound even when a vendor's trailing items are not:
+        // it is kept, marked, and the bytes stay in the inbox.
+        _ = try r.bytes(end - r.offset, "the rest of the location")
         let lat = Double(rawLat) / 1e6
         let lon = Double(rawLon) / 1e6
         guard lat <= 90 else {
@@ -215,7 +234,7 @@ public enum JT808 {
         return Location(alarm: alarm, status: status,
                         lat: status & 0x4 != 0 ? -lat : lat, lon: status & 0x8 != 0 ? -lon : lon,
                         altitudeM: Int(Int16(bitPattern: altitude)), speedKmh: Double(speed) / 10,
-                        directionDeg: Int(direction), time: time, items: items)
+                        directionDeg: Int(direction), time: time, items: items, itemsProblem: itemsProblem)
     }
 
     static func bcdDigits(_ bytes: [UInt8]) -> String? {

@@ -13,9 +13,6 @@ extension PayloadDecoder {
             return [.failure(DecodeFailure(.badFrame, "payload (\(payload.count) bytes) holds no 0x7e-delimited frame"), extra: nil)]
         }
         var items: [DecodedItem] = []
-        if framing.stray > 0 {
-            items.append(.failure(DecodeFailure(.badFrame, "\(framing.stray) bytes lie outside every 0x7e frame"), extra: nil))
-        }
         let count = framing.frames.count
         for (n, range) in framing.frames.enumerated() {
             let label = count > 1 ? "frame \(n + 1) of \(count): " : ""
@@ -36,6 +33,10 @@ extension PayloadDecoder {
                     }
                     marks = "bad_checksum"
                 }
+                guard JT808.carriesLocations(h.messageId) else {
+                    items.append(.ignored("jt808_0x\(JT808.hex16(h.messageId))", extra: frameExtra))
+                    continue
+                }
                 guard h.encryption == 0 else {
                     throw DecodeFailure(.unsupported, "message 0x\(JT808.hex16(h.messageId)) has an encrypted body (attribute bits 10-12 = \(h.encryption))")
                 }
@@ -45,25 +46,30 @@ extension PayloadDecoder {
                         split messages are not reassembled
                         """)
                 }
-                guard let (points, batch) = try JT808.locations(frame) else {
-                    items.append(.ignored("jt808_0x\(JT808.hex16(h.messageId))", extra: frameExtra))
-                    continue
-                }
+                let (points, batch) = try JT808.locations(frame)
                 let deviceId = registry.truck(phone: phone)?.device ?? phone
                 let profile = protocols.jt808.profile(device)
                 for p in points {
                     var pointExtra = frameExtra
                     if extra { addLocationExtra(p, batch: batch, to: &pointExtra) }
-                    guard p.isFixed else {
+                    // No fix and no position: nothing to place. A position without
+                    // the fix bit (often the last known one) is kept and marked.
+                    guard p.isFixed || p.lat != 0 || p.lon != 0 else {
                         items.append(.ignored("jt808_no_fix", extra: pointExtra))
                         continue
                     }
-                    let t = profile.telemetry(p, device: deviceId, serial: h.serial, late: batch == .blindArea, marks: marks)
+                    let pointMarks = [marks, p.isFixed ? nil : "no_fix", p.itemsProblem == nil ? nil : "bad_additional_items"]
+                        .compactMap { $0 }
+                    let t = profile.telemetry(p, device: deviceId, serial: h.serial, late: batch == .blindArea,
+                                              marks: pointMarks.isEmpty ? nil : pointMarks.joined(separator: ","))
                     items.append(.record(.truck(t), extra: pointExtra))
                 }
             } catch {
                 items.append(.failure(DecodeFailure(error.reason, label + error.detail), extra: frameExtra))
             }
+        }
+        if framing.stray > 0 {
+            items.append(.failure(DecodeFailure(.badFrame, "\(framing.stray) bytes lie outside every 0x7e frame"), extra: nil))
         }
         return items
     }
@@ -178,6 +184,7 @@ extension PayloadDecoder {
         line.add("alarm", JT808.names(p.alarm, JT808.alarmNames))
         line.add("status", JT808.names(p.status, JT808.statusNames, skipping: [2, 3, 8, 9]))
         line.add("altitude_m", p.altitudeM)
+        line.add("items_problem", p.itemsProblem)
         for item in p.items {
             let v = item.unsigned
             switch item.id {
