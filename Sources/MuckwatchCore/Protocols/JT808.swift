@@ -29,6 +29,11 @@ public enum JT808 {
         public var id: UInt8
         public var value: [UInt8]
 
+        public init(id: UInt8, value: [UInt8]) {
+            self.id = id
+            self.value = value
+        }
+
         /// The value as a big-endian unsigned number (1 to 4 bytes).
         public var unsigned: UInt32? {
             guard (1...4).contains(value.count) else { return nil }
