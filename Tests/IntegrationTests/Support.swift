@@ -156,6 +156,7 @@ final class TestDaemon {
                   plate: 粤B12345
                   company: 深圳市示例渣土运输有限公司
                   empty_kg: 12000
+                  phone: "013912345678"
             \(extraYAML)
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
@@ -219,11 +220,15 @@ final class TestPublisher {
     }
 
     func publish(_ topic: String, _ payload: String) throws {
+        try publish(topic, Array(payload.utf8))
+    }
+
+    func publish(_ topic: String, _ payload: [UInt8]) throws {
         // While disconnected libmosquitto may refuse; retry until it queues.
         let deadline = Date().addingTimeInterval(30)
         while true {
             do {
-                try client.publish(topic: topic, payload: Array(payload.utf8), qos: 1)
+                try client.publish(topic: topic, payload: payload, qos: 1)
                 sent += 1
                 return
             } catch where Date() < deadline {
