@@ -14,29 +14,30 @@ struct ByteReader {
 
     var remaining: Int { max(0, end - offset) }
 
-    private mutating func take(_ n: Int, _ what: String) throws(DecodeFailure) -> Int {
+    /// `what` names the field for the error; it is only built when the read fails.
+    private mutating func take(_ n: Int, _ what: () -> String) throws(DecodeFailure) -> Int {
         guard n >= 0, n <= remaining else {
-            throw DecodeFailure(.badFrame, "\(what) needs \(n) bytes at offset \(offset) but only \(remaining) remain")
+            throw DecodeFailure(.badFrame, "\(what()) needs \(n) bytes at offset \(offset) but only \(remaining) remain")
         }
         defer { offset += n }
         return offset
     }
 
-    mutating func u8(_ what: String) throws(DecodeFailure) -> UInt8 {
+    mutating func u8(_ what: @autoclosure () -> String) throws(DecodeFailure) -> UInt8 {
         bytes[try take(1, what)]
     }
 
-    mutating func u16(_ what: String) throws(DecodeFailure) -> UInt16 {
+    mutating func u16(_ what: @autoclosure () -> String) throws(DecodeFailure) -> UInt16 {
         let i = try take(2, what)
         return UInt16(bytes[i]) << 8 | UInt16(bytes[i + 1])
     }
 
-    mutating func u32(_ what: String) throws(DecodeFailure) -> UInt32 {
+    mutating func u32(_ what: @autoclosure () -> String) throws(DecodeFailure) -> UInt32 {
         let i = try take(4, what)
         return UInt32(bytes[i]) << 24 | UInt32(bytes[i + 1]) << 16 | UInt32(bytes[i + 2]) << 8 | UInt32(bytes[i + 3])
     }
 
-    mutating func bytes(_ n: Int, _ what: String) throws(DecodeFailure) -> [UInt8] {
+    mutating func bytes(_ n: Int, _ what: @autoclosure () -> String) throws(DecodeFailure) -> [UInt8] {
         let i = try take(n, what)
         return Array(bytes[i..<(i + n)])
     }

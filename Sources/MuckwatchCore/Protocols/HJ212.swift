@@ -1,5 +1,3 @@
-import Foundation
-
 /// HJ 212 (2005 and 2017) packets from monitoring instruments:
 /// `##` + four-digit length + data segment + CRC16 + CRLF, the data segment's
 /// QN/ST/CN/PW/MN/Flag/CP fields and the CP records' values and data flags.
@@ -91,29 +89,46 @@ public enum HJ212 {
         return out
     }
 
-    /// `QN=…;ST=…;CN=…;PW=…;MN=…;Flag=…;CP=&&…&&`.
+    /// `QN=…;ST=…;CN=…;PW=…;MN=…;Flag=…;CP=&&…&&`, read as bytes (the
+    /// segment is ASCII; values are taken as UTF-8).
     static func parse(_ data: ArraySlice<UInt8>) throws(DecodeFailure) -> Packet {
-        let text = String(decoding: data, as: UTF8.self)
-        guard let cpStart = text.range(of: "CP=&&") else {
+        let marker = Array("CP=&&".utf8)
+        guard let cpStart = data.indices.first(where: { i in
+            i + marker.count <= data.endIndex && data[i..<(i + marker.count)].elementsEqual(marker)
+        }) else {
             throw DecodeFailure(.badFrame, "the data segment has no 'CP=&&'")
         }
-        let rest = text[cpStart.upperBound...]
-        guard let cpEnd = rest.range(of: "&&", options: .backwards) else {
-            throw DecodeFailure(.badFrame, "the CP field is not closed with '&&'")
+        let bodyStart = cpStart + marker.count
+        var cpEnd: Int?
+        var i = data.endIndex - 1
+        while i > bodyStart {
+            if data[i] == UInt8(ascii: "&") && data[i - 1] == UInt8(ascii: "&") { cpEnd = i - 1; break }
+            i -= 1
         }
-        let header = try fields(text[..<cpStart.lowerBound], separators: [";"], part: "data segment")
-        let cp = try fields(rest[..<cpEnd.lowerBound], separators: [";", ","], part: "CP")
-        return Packet(header: header, cp: cp, declaredCRC: 0, computedCRC: 0)
+        guard let cpEnd else { throw DecodeFailure(.badFrame, "the CP field is not closed with '&&'") }
+        return Packet(header: try fields(data[data.startIndex..<cpStart], cpToo: false, part: "data segment"),
+                      cp: try fields(data[bodyStart..<cpEnd], cpToo: true, part: "CP"),
+                      declaredCRC: 0, computedCRC: 0)
     }
 
-    private static func fields(_ text: Substring, separators: Set<Character>, part: String) throws(DecodeFailure) -> [Field] {
+    /// `key=value` pieces split at `;` (and at `,` inside CP).
+    private static func fields(_ text: ArraySlice<UInt8>, cpToo: Bool, part: String) throws(DecodeFailure) -> [Field] {
         var out: [Field] = []
-        for piece in text.split(whereSeparator: { separators.contains($0) }) {
-            guard let eq = piece.firstIndex(of: "=") else {
-                throw DecodeFailure(.badFrame, "\(part) item '\(piece.prefix(40))' has no '='")
+        var start = text.startIndex
+        func piece(_ end: Int) throws(DecodeFailure) {
+            guard start < end else { return }
+            let p = text[start..<end]
+            guard let eq = p.firstIndex(of: UInt8(ascii: "=")) else {
+                throw DecodeFailure(.badFrame, "\(part) item '\(String(decoding: p.prefix(40), as: UTF8.self))' has no '='")
             }
-            out.append(Field(key: String(piece[..<eq]), value: String(piece[piece.index(after: eq)...])))
+            out.append(Field(key: String(decoding: p[p.startIndex..<eq], as: UTF8.self),
+                             value: String(decoding: p[(eq + 1)...], as: UTF8.self)))
         }
+        for i in text.indices where text[i] == UInt8(ascii: ";") || (cpToo && text[i] == UInt8(ascii: ",")) {
+            try piece(i)
+            start = i + 1
+        }
+        try piece(text.endIndex)
         return out
     }
 
