@@ -100,7 +100,8 @@ public struct PlantedViolation: Sendable, Equatable {
                                                   "tracker_body_raised", "tracker_load_drop", "tracker_off_hours",
                                                   "tracker_goes_dark", "tracker_unwashed_exit", "fume_high_mean",
                                                   "purifier_off_long", "drone_uncovered_load", "camera_spill_unplated",
-                                                  "tracker_load_dumped", "camera_unwashed_exit", "tracker_expired_permit"]
+                                                  "tracker_load_dumped", "camera_unwashed_exit", "tracker_expired_permit",
+                                                  "jt808_uncovered_load", "hj212_high_mean"]
 }
 
 /// A message the daemon must dead-letter, and why.
@@ -215,6 +216,9 @@ public final class ScenarioGenerator {
         var hours: [String]
     }
 
+    /// A showcase truck's JT/T 808 phone: S-16 is 013900000016.
+    static func showcasePhone(_ device: String) -> String { "0139" + pad(Int(device.dropFirst(2)) ?? 0, 8) }
+
     /// Every truck: the trips', then the showcases'.
     var registryEntries: [RegistryEntry] {
         let permit = Self.permit(options), hours = Self.permittedHours(options)
@@ -225,11 +229,11 @@ public final class ScenarioGenerator {
         let company = world.trucks.first?.company ?? world.companies[0]
         for t in showcase.trucks {
             out.append(RegistryEntry(device: t.device, plate: t.plate, company: company, emptyKg: 12_000,
-                                     phone: "0139" + pad(Int(t.device.dropFirst(2)) ?? 0, 8), permit: permit, hours: [t.hours]))
+                                     phone: Self.showcasePhone(t.device), permit: permit, hours: [t.hours]))
         }
         for t in extras.trucks {
             out.append(RegistryEntry(device: t.device, plate: t.plate, company: company, emptyKg: 12_000,
-                                     phone: "0139" + pad(Int(t.device.dropFirst(2)) ?? 0, 8), permit: t.permit ?? permit,
+                                     phone: Self.showcasePhone(t.device), permit: t.permit ?? permit,
                                      hours: hours))
         }
         return out
@@ -1110,8 +1114,8 @@ struct ScenarioMessage {
         out.add("\",\"topic\":")
         out.quoted(topic)
         out.add(",\"qos\":1,\"retain\":false,")
-        // Only a planted bad message can be binary: everything else was built from Strings.
-        if kind == .bad && String(validating: payload, as: UTF8.self) == nil {
+        // Binary: planted bad messages and JT/T 808 frames; everything else was built from Strings.
+        if (kind == .bad || payload.first == 0x7e) && String(validating: payload, as: UTF8.self) == nil {
             out.add("\"payload_b64\":\"")
             out.add(Data(payload).base64EncodedString())
             out.add("\"}")
@@ -2475,6 +2479,13 @@ extension ScenarioGenerator {
               purifier_off: {min_duration_s: \(n(r.purifierOff.minDurationS))}
               device_silent: {silence_s: \(n(r.deviceSilent.silenceS)), min_speed_kmh: \(n(r.deviceSilent.minSpeedKmh))}
 
+            # S-16's tracker speaks JT/T 808; its vendor puts the cover in additional item 0xE1.
+            protocols:
+              jt808:
+                vendors:
+                  muck-e1: {cover: {item: 0xE1, mask: 0x01, set_means: closed}}
+                devices:
+            \(showcase.jt808Devices.map { "      - {phone: \"\(Self.showcasePhone($0))\", vendor: muck-e1}\n" }.joined())
             # \(world.trucks.count) muck trucks of \(Set(world.trucks.map(\.company)).count) transport companies, then the showcases' trucks (see planted.json).
             registry:
               companies:

@@ -1,7 +1,7 @@
 /// The scenario's rule showcase: one planted violation of each rule the
 /// trucks' trips do not exercise (illegal_dumping, spill by weight,
 /// unwashed_exit, off_hours, device_silent, fume_exceedance, purifier_off),
-/// with near-misses, on devices of their own (S-01…S-08, F-9001…F-9004) in
+/// with near-misses, on devices of their own (S-01…S-07, S-16, F-9001…F-9005) in
 /// places no other truck goes, so they add to the scenario without
 /// changing what the trips raise. Times are from the scenario's start.
 struct RuleShowcase {
@@ -119,6 +119,26 @@ struct RuleShowcase {
         plant("purifier_off_short", "purifier_off", "F-9004", nil, 1230, 1350, fires: false,
               note: "purifier off for two minutes only")
 
+        // Standard protocols. S-16's tracker speaks JT/T 808 through gateway GW-01; its
+        // vendor (muck-e1 in the config) puts the cover in item 0xE1. Loaded, 30 km/h, the
+        // cover open from 22:50:40. Then (near-miss) a blind-area batch of points it buffered
+        // earlier, open and moving too: the past, which raises nothing.
+        var s16 = fixes(device: "S-16", from: 3000, to: 3120, every: 10) { s in (far.moved((s - 3000) * 8.33, -10_000), 30) }
+        s16 += [Fix(s: 3130, p: far.moved(130 * 8.33, -10_000), speed: 0), Fix(s: 3140, p: far.moved(130 * 8.33, -10_000), speed: 0)]
+        // (The near-miss is planted first: signals go to the last item of their truck and rule.)
+        let buffered = fixes(device: "S-16", from: 2700, to: 2790, every: 10) { s in (far.moved((s - 2700) * 8.33, -11_000), 30) }
+        addJT808Batch("S-16", buffered, sentAt: 3300)
+        plant("jt808_blind_area_batch", "uncovered_load", "S-16", "粤BS9016", 2700, 2790, fires: false,
+              note: "a 0x0704 blind-area batch sent at 22:55:00 of 22:45:00-22:46:30, open and moving: history only")
+        addJT808(truck: "S-16", plate: "粤BS9016", company, s16, openFrom: 3040)
+        plant("jt808_uncovered_load", "uncovered_load", "S-16", "粤BS9016", 3040, 3120, fires: true,
+              note: "JT/T 808 0x0200 reports via jt808/GW-01/up: load bits full, item 0xE1 cover bit clear from 22:50:40 at 30 km/h")
+        // F-9005 speaks HJ 212: 3.0 mg/m³ in a34041-Rtd every minute from 22:30:30.
+        monitors.append(("F-9005", "湘菜馆（展示五）", "福田区示例路5号"))
+        for m in 0...16 { hj212("F-9005", 1830 + Double(m) * 60, conc: 3.0) }
+        plant("hj212_high_mean", "fume_exceedance", "F-9005", nil, 2430, 2790, fires: true,
+              note: "HJ 212 CN 2011 packets via hj212/F-9005/up, 3.0 mg/m³: the mean exceeds 2.0 at 22:40:30, evidence again at 22:45:30")
+
         // The signals each firing item gives, as the rules count them.
         func signal(_ rule: String, _ kind: String, _ id: String, _ plate: String?, _ s: Double, detectedAt t: Double? = nil) {
             let record = records.lastIndex { $0.source == id && $0.rule == rule }!
@@ -131,6 +151,9 @@ struct RuleShowcase {
         signal("fume_exceedance", "monitor", "F-9001", nil, 630)
         signal("fume_exceedance", "monitor", "F-9001", nil, 930)
         signal("purifier_off", "monitor", "F-9003", nil, 1530)
+        for s in [3070.0, 3100] { signal("uncovered_load", "truck", "S-16", "粤BS9016", s) }
+        signal("fume_exceedance", "monitor", "F-9005", nil, 2430)
+        signal("fume_exceedance", "monitor", "F-9005", nil, 2730)
         for i in records.indices { records[i].expectedSignals = signals.filter { $0.record == i }.count }
     }
 
@@ -167,6 +190,44 @@ struct RuleShowcase {
             seq += 1
             messages.append(ScenarioMessage(t: ms + 300, topic: Array(Topics.truck(device).utf8), payload: Array(j.utf8), kind: .truck))
         }
+    }
+
+    /// The devices whose trackers speak JT/T 808 (vendor profile `muck-e1`).
+    private(set) var jt808Devices: [String] = []
+    static let gatewayTopic = "jt808/GW-01/up"
+
+    private func location(_ f: Fix, open: Bool) -> [UInt8] {
+        // ACC on, fixed, load bits 8-9 = full; item 0xE1 bit 0 = cover closed.
+        JT808.locationBody(status: 0x303, lat: Double(fixed(ScenarioGeo.lat(f.p), 6))!, lon: Double(fixed(ScenarioGeo.lon(f.p), 6))!,
+                           speedKmh: f.speed, directionDeg: 90, time: world.instant(f.s),
+                           items: [JT808.Item(id: 0xe1, value: [open ? 0 : 1]), JT808.Item(id: 0x31, value: [14])])
+    }
+
+    private mutating func addJT808(truck device: String, plate: String, _ company: String, _ fixes: [Fix], openFrom: Double) {
+        trucks.append(Truck(device: device, plate: plate, company: company, hours: "22:00-06:00"))
+        jt808Devices.append(device)
+        for f in fixes {
+            let frame = JT808.frame(messageId: 0x0200, phone: ScenarioGenerator.showcasePhone(device), serial: UInt16(seq % 65_536),
+                                    body: location(f, open: f.s >= openFrom))
+            seq += 1
+            messages.append(ScenarioMessage(t: world.instant(f.s).millis + 300, topic: Array(Self.gatewayTopic.utf8), payload: frame,
+                                            kind: .truck))
+        }
+    }
+
+    private mutating func addJT808Batch(_ device: String, _ fixes: [Fix], sentAt s: Double) {
+        let body = JT808.batchBody(fixes.map { location($0, open: true) }, blindArea: true)
+        let frame = JT808.frame(messageId: 0x0704, phone: ScenarioGenerator.showcasePhone(device), serial: UInt16(seq % 65_536), body: body)
+        seq += 1
+        messages.append(ScenarioMessage(t: world.instant(s).millis + 300, topic: Array(Self.gatewayTopic.utf8), payload: frame, kind: .truck))
+    }
+
+    private mutating func hj212(_ monitor: String, _ s: Double, conc: Double) {
+        let ts = world.instant(s)
+        let t = HJ212.timeText(ts)
+        let packet = HJ212.packet("QN=\(t)000;ST=31;CN=2011;PW=123456;MN=\(monitor);Flag=5;CP=&&DataTime=\(t);"
+            + "a34041-Rtd=\(fixed(conc, 2)),a34041-Flag=N;SB1-RS=1;SB2-RS=1&&")
+        messages.append(ScenarioMessage(t: ts.millis + 200, topic: Array("hj212/\(monitor)/up".utf8), payload: packet, kind: .fume))
     }
 
     private mutating func fume(_ monitor: String, _ s: Double, conc: Double, purifier: String = "on") {
