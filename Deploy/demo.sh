@@ -178,8 +178,15 @@ while IFS=$'\t' read -r topic payload || [[ -n $topic ]]; do
   payload=${payload%$'\r'}
   # The sample's clips live under the demo's media folder here.
   payload=${payload//file:\/\/\/var\/lib\/muckwatch\/media\//file:\/\/$MEDIA\/}
-  mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$topic" -m "$payload" </dev/null \
-    || die "mosquitto_pub failed for topic $topic"
+  if [[ $payload == hex:* ]]; then
+    # A binary payload (a JT/T 808 frame): hex to bytes, published from a file.
+    printf '%b' "$(sed 's/../\\x&/g' <<<"${payload#hex:}")" >"$DEMO/payload.bin"
+    mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$topic" -f "$DEMO/payload.bin" </dev/null \
+      || die "mosquitto_pub failed for topic $topic"
+  else
+    mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$topic" -m "$payload" </dev/null \
+      || die "mosquitto_pub failed for topic $topic"
+  fi
   published=$((published + 1))
 done <"$FEED"
 # Distinct messages: an exact repeat (same topic and bytes) is a redelivery.

@@ -24,6 +24,7 @@ struct Stats: ParsableCommand {
             Messages:     \(s.messages) kept (\(s.pending) not yet processed), \(s.duplicates) duplicate(s) recognised
             Records:      \(map(s.records))
             Dead letters: \(map(s.deadLetters))
+            Ignored:      \(map(s.ignored))
             Alerts:       \(map(s.alerts))
             Cases:        \(map(s.cases))
             Videos:       \(map(s.videos))
