@@ -8,27 +8,27 @@ extension MuckwatchConfiguration {
         var out = ProtocolSettings()
         if let j = try p.section("jt808") {
             try j.allow(["vendors", "devices"])
-            if let vendors = try j.section("vendors") {
-                for name in vendors.keys {
-                    guard let v = try vendors.section(name) else { continue }
-                    out.jt808.vendors[name] = try jt808Profile(v)
-                }
-            }
+            try vendors(j, into: &out.jt808.vendors, jt808Profile)
             out.jt808.devices = try devices(j, idKey: "phone", checksumKey: "checksum", vendors: Set(out.jt808.vendors.keys),
                                             canonical: JT808.canonicalPhone)
         }
         if let h = try p.section("hj212") {
             try h.allow(["vendors", "devices"])
-            if let vendors = try h.section("vendors") {
-                for name in vendors.keys {
-                    guard let v = try vendors.section(name) else { continue }
-                    out.hj212.vendors[name] = try hj212Profile(v)
-                }
-            }
+            try vendors(h, into: &out.hj212.vendors, hj212Profile)
             out.hj212.devices = try devices(h, idKey: "mn", checksumKey: "crc", vendors: Set(out.hj212.vendors.keys),
                                             canonical: { $0 })
         }
         return out
+    }
+
+    /// `vendors:`, by name, added to (or replacing) the defaults.
+    private static func vendors<Profile>(_ s: Section, into out: inout [String: Profile],
+                                         _ read: (Section) throws(ConfigError) -> Profile) throws(ConfigError) {
+        guard let vendors = try s.section("vendors") else { return }
+        for name in vendors.keys {
+            guard let v = try vendors.section(name) else { continue }
+            out[name] = try read(v)
+        }
     }
 
     private static func devices(_ s: Section, idKey: String, checksumKey: String, vendors: Set<String>,

@@ -8,21 +8,24 @@ extension JT808 {
         var status = status
         if lat < 0 { status |= 0x4 }
         if lon < 0 { status |= 0x8 }
+        // Out-of-range values are clamped to what the fields hold, never trapped on.
+        func u32(_ v: Double) -> UInt32 { v.isFinite ? UInt32(max(0, min(Double(UInt32.max), v.rounded()))) : 0 }
+        func u16(_ v: Double) -> UInt16 { v.isFinite ? UInt16(max(0, min(Double(UInt16.max), v.rounded()))) : 0 }
         var body = be32(alarm) + be32(status)
-        body += be32(UInt32((abs(lat) * 1e6).rounded())) + be32(UInt32((abs(lon) * 1e6).rounded()))
-        body += be16(UInt16(truncatingIfNeeded: altitudeM)) + be16(UInt16((speedKmh * 10).rounded())) + be16(UInt16(directionDeg))
+        body += be32(u32(abs(lat) * 1e6)) + be32(u32(abs(lon) * 1e6))
+        body += be16(UInt16(truncatingIfNeeded: altitudeM)) + be16(u16(speedKmh * 10)) + be16(UInt16(clamping: directionDeg))
         let local = RFC3339.format(time, offsetSeconds: clockOffsetSeconds)
         let d = Array(local.utf8)
         let digits = d[2..<4] + d[5..<7] + d[8..<10] + d[11..<13] + d[14..<16] + d[17..<19]
         body += bcd(Array(digits))
-        for item in items { body += [item.id, UInt8(item.value.count)] + item.value }
+        for item in items { body += [item.id, UInt8(clamping: item.value.count)] + item.value.prefix(255) }
         return body
     }
 
     /// A 0x0704 body: the items, each with its length.
     public static func batchBody(_ locations: [[UInt8]], blindArea: Bool) -> [UInt8] {
-        var body = be16(UInt16(locations.count)) + [blindArea ? 1 : 0]
-        for l in locations { body += be16(UInt16(l.count)) + l }
+        var body = be16(UInt16(clamping: locations.count)) + [blindArea ? 1 : 0]
+        for l in locations { body += be16(UInt16(clamping: l.count)) + l }
         return body
     }
 
