@@ -47,6 +47,11 @@ extension PayloadDecoder {
                         """)
                 }
                 let (points, batch) = try JT808.locations(frame)
+                if points.isEmpty {
+                    // A well-formed batch of no points: said, not dropped.
+                    items.append(.ignored("jt808_empty_batch", extra: frameExtra))
+                    continue
+                }
                 let deviceId = registry.truck(phone: phone)?.device ?? phone
                 let profile = protocols.jt808.profile(device)
                 for p in points {
