@@ -28,22 +28,10 @@ public enum Digest {
     public static func sha256Hex(_ bytes: some Sequence<UInt8>) -> String {
         var hasher = SHA256()
         hasher.update(data: Array(bytes))
-        return hex(hasher.finalize())
+        return Hex.string(hasher.finalize())
     }
 
     public static func sha256Hex(_ text: String) -> String { sha256Hex(Array(text.utf8)) }
-
-    private static let digits = Array("0123456789abcdef".utf8)
-
-    static func hex(_ digest: some Sequence<UInt8>) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for b in digest {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
 }
 
 public enum CoverState: String, Sendable, CaseIterable { case closed, open, unknown }

@@ -49,6 +49,7 @@ public enum Hex {
 
     public static func string(_ bytes: some Sequence<UInt8>) -> String {
         var out = [UInt8]()
+        out.reserveCapacity(bytes.underestimatedCount * 2)
         for b in bytes {
             out.append(digits[Int(b >> 4)])
             out.append(digits[Int(b & 0x0f)])
