@@ -327,9 +327,10 @@ public final class ScenarioGenerator {
             var since: Int64?
             var fences = TruckTracker(registry: fenceRegistry, dwellS: 20)
             while let r = probe.nextReport(), Double(r.tick) <= last + 60 {
+                let at = ScenarioGeo.written(r.p)
                 let view = fences.observe(TruckTelemetry(
                     device: spec.device, ts: Instant(millis: world.instant(Double(r.tick)).millis), plate: nil,
-                    lat: Double(fixed(ScenarioGeo.lat(r.p), 6))!, lon: Double(fixed(ScenarioGeo.lon(r.p), 6))!,
+                    lat: at.lat, lon: at.lon,
                     speedKmh: nil, headingDeg: nil, cover: .unknown, load: .unknown, loadKg: nil, body: .unknown, seq: nil))
                 let loaded = r.load == "full" || r.load == "partial" || (r.loadKg.map { $0 > spec.emptyKg } ?? false)
                 guard loaded, r.coverOpen, r.speedTenths >= 50, !view.insideAnySite else { since = nil; continue }
@@ -656,6 +657,10 @@ enum ScenarioGeo {
     static let metresPerDegreeLat = 110_738.0, metresPerDegreeLon = 102_864.0
 
     static func lat(_ p: Point) -> Double { lat0 + p.y / metresPerDegreeLat }
+    /// The point as the feed writes it: six decimals, read back.
+    static func written(_ p: Point) -> GeoPoint {
+        GeoPoint(lat: Double(fixed(lat(p), 6))!, lon: Double(fixed(lon(p), 6))!)
+    }
     static func lon(_ p: Point) -> Double { lon0 + p.x / metresPerDegreeLon }
 
     /// Compass bearing in whole degrees, 0 = north.
@@ -2526,7 +2531,7 @@ extension ScenarioGenerator {
     static func registrySites(of world: World) -> [Site] {
         func polygon(_ points: [Point]) -> Polygon {
             let ring = (points + [points[0]]).map {
-                GeoPoint(lat: Double(fixed(ScenarioGeo.lat($0), 6))!, lon: Double(fixed(ScenarioGeo.lon($0), 6))!)
+                ScenarioGeo.written($0)
             }
             return Polygon(outer: ring)
         }

@@ -173,8 +173,9 @@ struct RuleShowcase {
     }
 
     private func telemetry(_ device: String, _ f: Fix) -> TruckTelemetry {
-        TruckTelemetry(device: device, ts: world.instant(f.s), plate: nil, lat: Double(fixed(ScenarioGeo.lat(f.p), 6))!,
-                       lon: Double(fixed(ScenarioGeo.lon(f.p), 6))!, speedKmh: f.speed, headingDeg: nil, cover: .closed,
+        let at = ScenarioGeo.written(f.p)
+        return TruckTelemetry(device: device, ts: world.instant(f.s), plate: nil, lat: at.lat,
+                       lon: at.lon, speedKmh: f.speed, headingDeg: nil, cover: .closed,
                        load: .full, loadKg: f.kg.map(Double.init), body: BodyState(rawValue: f.body) ?? .unknown, seq: nil)
     }
 
@@ -198,7 +199,8 @@ struct RuleShowcase {
 
     private func location(_ f: Fix, open: Bool) -> [UInt8] {
         // ACC on, fixed, load bits 8-9 = full; item 0xE1 bit 0 = cover closed.
-        JT808.locationBody(status: 0x303, lat: Double(fixed(ScenarioGeo.lat(f.p), 6))!, lon: Double(fixed(ScenarioGeo.lon(f.p), 6))!,
+        let at = ScenarioGeo.written(f.p)
+        return JT808.locationBody(status: 0x303, lat: at.lat, lon: at.lon,
                            speedKmh: f.speed, directionDeg: 90, time: world.instant(f.s),
                            items: [JT808.Item(id: 0xe1, value: [open ? 0 : 1]), JT808.Item(id: 0x31, value: [14])])
     }
