@@ -55,6 +55,7 @@ let package = Package(
             name: "MuckwatchStore",
             dependencies: [
                 "MuckwatchCore", "MuckwatchMedia",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

@@ -64,7 +64,9 @@ public struct Alert: Sendable, Equatable {
     public var caseId: String
     public var suggestedAction: SuggestedAction
     public var evidence: [String]
-
+    /// The case ledger's head once the incident's facts are written (set by
+    /// the store), so that the log outside the store pins the chain.
+    public var chain: String?
 }
 
 /// Evidence added to a case, new or existing.

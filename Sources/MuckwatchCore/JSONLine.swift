@@ -94,6 +94,7 @@ extension Alert {
         line.add("case_id", caseId)
         line.add("suggested_action", suggestedAction.rawValue)
         line.add("evidence", evidence)
+        line.add("chain", chain)
         return line.text
     }
 }

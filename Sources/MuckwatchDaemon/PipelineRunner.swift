@@ -10,6 +10,8 @@ public final class PipelineRunner {
     public let store: Store
     private let pipeline: Pipeline
     private let alertLog: AlertLog
+    /// Where the case ledger's head is written after each append.
+    public let heads: ChainHeads
     private let logger: Logger
     /// Messages per pipeline transaction.
     private let batchLimit: Int
@@ -20,16 +22,45 @@ public final class PipelineRunner {
         self.batchLimit = batchLimit
         self.pipeline = try store.restorePipeline(settings: settings)
         self.alertLog = try AlertLog(path: alertLogPath)
+        self.heads = ChainHeads(besideAlertLog: alertLogPath)
         self.logger = logger
     }
 
-    /// Writes alerts committed before a crash but never logged.
+    /// Writes alerts committed before a crash but never logged, and the case
+    /// ledger's head if the heads file lags behind it.
     public func logLeftoverAlerts() throws {
         let leftover = try store.unloggedAlerts()
         if !leftover.isEmpty {
             logger.notice("writing \(leftover.count) alert(s) committed before the last stop but not yet logged")
             try log(leftover)
         }
+        try catchUpHeads()
+    }
+
+    /// A crash between a commit and its heads line leaves the heads file one
+    /// head behind: it is written now, but only if the store's chain still
+    /// holds the newest head the file has. A store cut back or rewritten
+    /// while the daemon was stopped must not be covered up by a new head.
+    private func catchUpHeads() throws {
+        guard let current = try store.ledgerHead() else { return }
+        let written: ChainHeads.Entry?
+        do {
+            written = try heads.read().last
+        } catch {
+            logger.error("cannot read the chain heads file: \(error); run `muckwatch verify`")
+            return
+        }
+        if let written {
+            guard try store.ledgerHead(at: written.head.seq) == written.head else {
+                logger.critical("""
+                    the store does not hold the case ledger head \(written.head) written to \(heads.path) line \(written.line): \
+                    the store was cut back or rewritten. Run `muckwatch verify`; no new head is written over it
+                    """)
+                return
+            }
+            if written.head.seq >= current.seq { return }
+        }
+        try heads.append(current, caseId: nil, at: .wallClock)
     }
 
     /// Processes everything pending; returns how many messages it took.
@@ -39,6 +70,7 @@ public final class PipelineRunner {
         while let batch = try store.processPending(with: pipeline, limit: batchLimit) {
             total += batch.messages
             try log(batch.alerts)
+            if let head = batch.ledgerHead { try heads.append(head, caseId: nil, at: .wallClock) }
         }
         return total
     }

@@ -55,10 +55,13 @@ public final class VideoWorkers: Sendable {
     private let routes: TopicRoutes
     /// Tells the pipeline there is new work.
     private let onAccepted: @Sendable () -> Void
+    /// Where the case ledger's head goes when a clip's analysis is chained.
+    private let heads: ChainHeads?
 
     public init(store: Store, media: MediaSettings, routes: TopicRoutes, srtUTCOffsetSeconds: Int, logger: Logger,
-                onAccepted: @escaping @Sendable () -> Void = {}) {
+                heads: ChainHeads? = nil, onAccepted: @escaping @Sendable () -> Void = {}) {
         self.store = store
+        self.heads = heads
         self.routes = routes
         self.droneTelemetryFilter = routes.routes.first { $0.kind == .droneTelemetry }?.filter
         self.onAccepted = onAccepted
@@ -128,9 +131,16 @@ public final class VideoWorkers: Sendable {
             if !interrupt.isCancelled {
                 do {
                     try passOn(&analysis, of: job)
-                    try store.record(analysis, for: job.inboxId)
+                    let head = try store.record(analysis, for: job.inboxId)
                     report(job, analysis)
                     stored = true
+                    if let head, let heads {
+                        do {
+                            try heads.append(head, caseId: nil, at: .wallClock)
+                        } catch {
+                            logger.error("cannot write the case ledger head \(head) to \(heads.path): \(error)")
+                        }
+                    }
                 } catch {
                     logger.error("cannot store what video \(job.url) (inbox \(job.inboxId)) holds: \(error); trying again later")
                 }

@@ -1,48 +1,36 @@
 import Foundation
 
 /// The operators' alert log: JSON Lines, appended and flushed per alert,
-/// reopened on demand (SIGHUP after logrotate moved it).
+/// reopened on demand (SIGHUP after logrotate moved it). Opened with
+/// `O_APPEND`, so after a copytruncate the next line lands at the new end of
+/// the file, not at the old offset behind a run of NUL bytes.
 public final class AlertLog {
     public let path: String
-    private var handle: FileHandle
+    private var fd: Int32
 
     public init(path: String) throws {
         self.path = path
-        self.handle = try Self.open(path)
+        self.fd = try AppendOnlyFile.openForAppend(path)
     }
 
-    deinit { try? handle.close() }
+    deinit { close(fd) }
 
-    private static func open(_ path: String) throws -> FileHandle {
-        let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640]) else {
-                throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
-            }
-        }
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
-        }
-        try handle.seekToEnd()
-        return handle
-    }
-
-    /// Appends the lines; each is on disk (in the page cache) when this returns.
+    /// Appends the lines in one write; each is on disk (in the page cache)
+    /// when this returns.
     public func append(_ lines: [String]) throws {
         guard !lines.isEmpty else { return }
-        var data = Data()
+        var bytes: [UInt8] = []
         for line in lines {
-            data.append(contentsOf: line.utf8)
-            data.append(0x0a)
+            bytes.append(contentsOf: line.utf8)
+            bytes.append(0x0a)
         }
-        try handle.write(contentsOf: data)
+        try AppendOnlyFile.write(bytes, to: fd, path: path)
     }
 
     /// Closes and reopens the path, so a rotated file is let go.
     public func reopen() throws {
-        let fresh = try Self.open(path)
-        try? handle.close()
-        handle = fresh
+        let fresh = try AppendOnlyFile.openForAppend(path)
+        close(fd)
+        fd = fresh
     }
 }

@@ -7,7 +7,7 @@ extension Store {
     static let actor = "muckwatchd"
 
     /// Writes a batch's outcome; returns the stored alerts.
-    static func apply(_ o: BatchOutcome, clock: Instant?, _ db: Database) throws -> [StoredAlert] {
+    static func apply(_ o: BatchOutcome, clock: Instant?, _ db: Database) throws -> (alerts: [StoredAlert], head: LedgerHead?) {
         for d in o.decoded { try insert(d, db) }
         try insertTrackChunks(o.trackChunks, db)
         for (m, failure) in o.deadLetters {
@@ -24,6 +24,10 @@ extension Store {
                 INSERT INTO duplicates (kind, topic, sha256, inbox_id, arrived_at) VALUES ('event_id', ?, ?, ?, ?)
                 """, arguments: [m.topic, m.sha256, m.id, m.arrivedAt.millis])
         }
+        var ledger = try CaseLedger.Writer(db)
+        // The ledger's head once each case's facts of this batch are written,
+        // for its alert line.
+        var headAfter: [String: LedgerHead] = [:]
         for c in o.openedCases {
             try db.execute(sql: """
                 INSERT INTO cases (case_id, rule, severity, status, legal_basis, penalty, subject_kind, subject_id, plate, company,
@@ -32,36 +36,37 @@ extension Store {
                 """, arguments: [c.id, c.rule, c.severity.rawValue, c.legalBasis, c.penalty, c.subject.kind, c.subject.id,
                                  c.subject.plate, c.subject.company, c.lat, c.lon, c.firstSeen.millis, c.lastSeen.millis,
                                  c.createdAt.millis, c.verifyBy.millis, c.suggestedAction.rawValue, c.priorIncidents, c.summary])
+            try ledger.append(.opened, caseId: c.id, ref: db.lastInsertedRowID, db)
             for (rank, k) in c.candidates.enumerated() {
                 try db.execute(sql: """
                     INSERT INTO case_candidates (case_id, rank, device, plate, company, distance_m, passed_at, lat, lon)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [c.id, rank + 1, k.device, k.plate, k.company, k.distanceM, k.passedAt.millis,
                                      k.point.lat, k.point.lon])
+                try ledger.append(.candidate, caseId: c.id, ref: db.lastInsertedRowID, db)
             }
             try db.execute(sql: """
                 INSERT INTO case_status_history (case_id, status, actor, at, note) VALUES (?, 'draft', ?, ?, 'opened by rule ' || ?)
                 """, arguments: [c.id, actor, c.createdAt.millis, c.rule])
+            headAfter[c.id] = try ledger.append(.status, caseId: c.id, ref: db.lastInsertedRowID, db)
         }
-        if !o.evidence.isEmpty {
-            var prev = try String.fetchOne(db, sql: "SELECT chain_hash FROM evidence ORDER BY id DESC LIMIT 1") ?? ""
-            for e in o.evidence {
-                let r = e.evidence
-                let chain = Digest.sha256Hex([prev, e.caseId, r.kind, r.source, String(r.ts.millis), r.sha256,
-                                              String(r.inboxId), r.clipURL ?? "", r.frameOffsetS.map { "\($0)" } ?? ""]
-                    .joined(separator: "|"))
-                try db.cachedStatement(sql: """
-                    INSERT INTO evidence (case_id, kind, source, ts, sha256, inbox_id, clip_url, frame_offset_s, prev_hash, chain_hash)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: [e.caseId, r.kind, r.source, r.ts.millis, r.sha256, r.inboxId,
-                                             r.clipURL, r.frameOffsetS, prev, chain])
-                try db.cachedStatement(sql: "UPDATE cases SET last_seen = max(last_seen, ?) WHERE case_id = ?")
-                    .execute(arguments: [e.lastSeen.millis, e.caseId])
-                prev = chain
-            }
+        for e in o.evidence {
+            let r = e.evidence
+            try db.cachedStatement(sql: """
+                INSERT INTO evidence (case_id, kind, source, ts, sha256, inbox_id, clip_url, frame_offset_s, last_seen)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [e.caseId, r.kind, r.source, r.ts.millis, r.sha256, r.inboxId,
+                                         r.clipURL, r.frameOffsetS, e.lastSeen.millis])
+            try ledger.append(.evidence, caseId: e.caseId, ref: db.lastInsertedRowID, db)
+            try db.cachedStatement(sql: "UPDATE cases SET last_seen = max(last_seen, ?) WHERE case_id = ?")
+                .execute(arguments: [e.lastSeen.millis, e.caseId])
+            // A clip demuxed before the case took it as evidence.
+            try ledger.appendClip(inboxId: r.inboxId, db)
+            headAfter[e.caseId] = ledger.last
         }
         var stored: [StoredAlert] = []
-        for a in o.alerts {
+        for var a in o.alerts {
+            a.chain = headAfter[a.caseId]?.head
             let line = a.jsonLine
             try db.execute(sql: "INSERT INTO alerts (alert_id, case_id, rule, severity, ts, line) VALUES (?, ?, ?, ?, ?, ?)",
                            arguments: [a.alertId, a.caseId, a.rule, a.severity.rawValue, a.ts, line])
@@ -72,7 +77,8 @@ extension Store {
         }
         if let clock { try setState("clock_ms", clock.millis, db) }
         if let resume = o.trackResumeInboxId { try setState("track_resume_inbox_id", resume, db) }
-        return stored
+        let appended = headAfter.isEmpty ? nil : ledger.last
+        return (stored, appended)
     }
 
     private static func setState(_ key: String, _ value: Int64, _ db: Database) throws {

@@ -24,10 +24,12 @@ public struct CaseMoveError: Error, Sendable, CustomStringConvertible {
 }
 
 extension Store {
-    /// Moves a case to `status`, recording who did it, when and why; returns
-    /// the status it had.
+    /// Moves a case to `status`, recording who did it (`actor`, free text,
+    /// and `osUser`, the account that ran the command), when and why; returns
+    /// the status it had and the case ledger's head after the move.
     @discardableResult
-    public func moveCase(id: String, to status: CaseStatus, by actor: String, note: String, at: Instant) throws -> CaseStatus {
+    public func moveCase(id: String, to status: CaseStatus, by actor: String, osUser: String? = nil, note: String,
+                         at: Instant) throws -> (previous: CaseStatus, head: LedgerHead) {
         let actor = actor.trimmingCharacters(in: .whitespacesAndNewlines)
         let note = note.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !actor.isEmpty else { throw CaseMoveError(description: "say who is moving the case: --by NAME must not be empty") }
@@ -45,9 +47,12 @@ extension Store {
                 throw CaseMoveError(description: "case \(id) is \(current.rawValue); a \(current.rawValue) case cannot be \(status.rawValue) (\(allowed))")
             }
             try db.execute(sql: "UPDATE cases SET status = ? WHERE case_id = ?", arguments: [status.rawValue, id])
-            try db.execute(sql: "INSERT INTO case_status_history (case_id, status, actor, at, note) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [id, status.rawValue, actor, at.millis, note])
-            return current
+            try db.execute(sql: """
+                INSERT INTO case_status_history (case_id, status, actor, os_user, at, note) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [id, status.rawValue, actor, osUser, at.millis, note])
+            var ledger = try CaseLedger.Writer(db)
+            let head = try ledger.append(.status, caseId: id, ref: db.lastInsertedRowID, db)
+            return (current, head)
         }
     }
 }

@@ -80,8 +80,14 @@ public struct CaseRecord: Sendable, Codable, Equatable {
     public struct StatusChange: Sendable, Codable, Equatable {
         public var status: String
         public var by: String
+        /// The OS account that ran `muckwatch case` (nil for the daemon's own rows).
+        public var osUser: String?
         public var at: String
         public var note: String?
+
+        enum CodingKeys: String, CodingKey {
+            case status, by, osUser = "os_user", at, note
+        }
     }
 
     public var id: String
@@ -193,10 +199,11 @@ extension Store {
             var record = try Self.caseRecord(row, utcOffsetSeconds, db)
             let time = { (ms: Int64) in RFC3339.format(Instant(millis: ms), offsetSeconds: utcOffsetSeconds) }
             record.evidence = try Row.fetchAll(db, sql: """
-                SELECT e.*, v.status AS v_status, v.reason AS v_reason, v.file_sha256 AS v_sha, v.clock_source AS v_clock,
+                SELECT e.*, l.head AS chain_hash, v.status AS v_status, v.reason AS v_reason, v.file_sha256 AS v_sha, v.clock_source AS v_clock,
                   v.frame_pts AS v_fpts, v.frame_s AS v_fs, v.frame_wall AS v_fwall,
                   v.keyframe_pts AS v_kpts, v.keyframe_s AS v_ks, v.keyframe_wall AS v_kwall
                 FROM evidence e LEFT JOIN video_analyses v ON v.inbox_id = e.inbox_id
+                LEFT JOIN case_ledger l ON l.fact = 'evidence' AND l.ref = e.id
                 WHERE e.case_id = ? ORDER BY e.id
                 """, arguments: [id])
                 .map { e in
@@ -212,7 +219,8 @@ extension Store {
                 }
             record.history = try Row.fetchAll(db, sql: "SELECT * FROM case_status_history WHERE case_id = ? ORDER BY id",
                                               arguments: [id])
-                .map { h in CaseRecord.StatusChange(status: h["status"], by: h["actor"], at: time(h["at"]), note: h["note"]) }
+                .map { h in CaseRecord.StatusChange(status: h["status"], by: h["actor"], osUser: h["os_user"], at: time(h["at"]),
+                                                        note: h["note"]) }
             return record
         }
     }

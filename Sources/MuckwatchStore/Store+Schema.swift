@@ -253,6 +253,68 @@ extension Store {
                 CREATE INDEX ignored_messages_what ON ignored_messages (what);
                 """)
         }
+        m.registerMigration("v8: case ledger") { db in
+            // One hash chain over every fact a case records (see
+            // `CaseLedger`), instead of a chain over evidence rows alone.
+            try db.execute(sql: """
+                CREATE TABLE case_ledger (
+                  seq INTEGER PRIMARY KEY,         -- 1, 2, 3, ... in the order facts were written
+                  case_id TEXT NOT NULL,
+                  fact TEXT NOT NULL,              -- 'opened' | 'candidate' | 'status' | 'evidence' | 'clip'
+                  ref INTEGER NOT NULL,            -- the fact's row: its rowid (video_analyses: inbox_id)
+                  fact_sha256 TEXT NOT NULL,       -- SHA-256 of the row's canonical text
+                  head TEXT NOT NULL               -- SHA-256 of the previous head and fact_sha256
+                );
+                CREATE INDEX case_ledger_case ON case_ledger (case_id);
+                CREATE INDEX case_ledger_fact ON case_ledger (fact, ref);
+                CREATE TRIGGER case_ledger_no_update BEFORE UPDATE ON case_ledger
+                  BEGIN SELECT RAISE(ABORT, 'the case ledger is append-only'); END;
+                CREATE TRIGGER case_ledger_no_delete BEFORE DELETE ON case_ledger
+                  BEGIN SELECT RAISE(ABORT, 'the case ledger is append-only'); END;
+
+                -- Who ran `muckwatch case` (the OS user), beside the free-text --by.
+                ALTER TABLE case_status_history ADD COLUMN os_user TEXT;
+                -- The case's last_seen this evidence moved it to, so that the
+                -- one fact of a case row that changes is covered by the chain.
+                ALTER TABLE evidence ADD COLUMN last_seen INTEGER;
+                ALTER TABLE evidence DROP COLUMN prev_hash;
+                ALTER TABLE evidence DROP COLUMN chain_hash;
+
+                -- A case's facts never change once written: only its status
+                -- moves forward (cases_status_forward) and last_seen grows as
+                -- evidence is added.
+                CREATE TRIGGER cases_facts_fixed BEFORE UPDATE ON cases
+                  WHEN NEW.rowid IS NOT OLD.rowid OR NEW.case_id IS NOT OLD.case_id OR NEW.rule IS NOT OLD.rule
+                    OR NEW.severity IS NOT OLD.severity OR NEW.legal_basis IS NOT OLD.legal_basis
+                    OR NEW.penalty IS NOT OLD.penalty OR NEW.subject_kind IS NOT OLD.subject_kind
+                    OR NEW.subject_id IS NOT OLD.subject_id OR NEW.plate IS NOT OLD.plate
+                    OR NEW.company IS NOT OLD.company OR NEW.lat IS NOT OLD.lat OR NEW.lon IS NOT OLD.lon
+                    OR NEW.first_seen IS NOT OLD.first_seen OR NEW.created_at IS NOT OLD.created_at
+                    OR NEW.verify_by IS NOT OLD.verify_by OR NEW.suggested_action IS NOT OLD.suggested_action
+                    OR NEW.prior_incidents IS NOT OLD.prior_incidents OR NEW.summary IS NOT OLD.summary
+                    OR NEW.last_seen < OLD.last_seen
+                  BEGIN SELECT RAISE(ABORT, 'a case''s facts are never changed; only its status moves forward'); END;
+                CREATE TRIGGER video_analyses_no_update BEFORE UPDATE ON video_analyses
+                  BEGIN SELECT RAISE(ABORT, 'video analyses are append-only'); END;
+                CREATE TRIGGER video_analyses_no_delete BEFORE DELETE ON video_analyses
+                  BEGIN SELECT RAISE(ABORT, 'video analyses are append-only'); END;
+                -- An alert is written once; only "logged" goes from 0 to 1.
+                CREATE TRIGGER alerts_fixed BEFORE UPDATE ON alerts
+                  WHEN NEW.rowid IS NOT OLD.rowid OR NEW.alert_id IS NOT OLD.alert_id OR NEW.case_id IS NOT OLD.case_id
+                    OR NEW.rule IS NOT OLD.rule OR NEW.severity IS NOT OLD.severity OR NEW.ts IS NOT OLD.ts
+                    OR NEW.line IS NOT OLD.line OR NEW.logged < OLD.logged
+                  BEGIN SELECT RAISE(ABORT, 'alerts are append-only'); END;
+                CREATE TRIGGER alerts_no_delete BEFORE DELETE ON alerts
+                  BEGIN SELECT RAISE(ABORT, 'alerts are append-only'); END;
+                -- The whole-process record: a message is kept as it came.
+                CREATE TRIGGER inbox_no_update BEFORE UPDATE ON inbox
+                  BEGIN SELECT RAISE(ABORT, 'the inbox keeps messages as they came'); END;
+                CREATE TRIGGER dead_letters_no_update BEFORE UPDATE ON dead_letters
+                  BEGIN SELECT RAISE(ABORT, 'dead letters keep messages as they came'); END;
+                """)
+            // What a store already held is chained as it is now, case by case.
+            try CaseLedger.chainExisting(db)
+        }
         return m
     }
 

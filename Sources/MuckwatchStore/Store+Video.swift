@@ -53,9 +53,11 @@ extension Store {
         }
     }
 
-    /// Writes what demuxing found. A second result for the same message is
-    /// ignored: the first stands.
-    public func record(_ a: VideoAnalysis, for inboxId: Int64) throws {
+    /// Writes what demuxing found, and chains it to the cases that hold the
+    /// message as evidence; returns the case ledger's head if it moved. A
+    /// second result for the same message is ignored: the first stands.
+    @discardableResult
+    public func record(_ a: VideoAnalysis, for inboxId: Int64) throws -> LedgerHead? {
         try pool.write { db in
             try db.execute(sql: """
                 INSERT OR IGNORE INTO video_analyses (inbox_id, url, status, reason, file_sha256, format_name, duration_s,
@@ -67,6 +69,11 @@ extension Store {
                                  a.frame?.pts, a.frame?.seconds, a.frame?.wallTime?.millis,
                                  a.keyframe?.pts, a.keyframe?.seconds, a.keyframe?.wallTime?.millis,
                                  a.track.count, a.untrustedSamples])
+            guard db.changesCount > 0 else { return nil }
+            var ledger = try CaseLedger.Writer(db)
+            let before = ledger.last
+            try ledger.appendClip(inboxId: inboxId, db)
+            return ledger.last == before ? nil : ledger.last
         }
     }
 }

@@ -336,6 +336,8 @@ public final class Store: Sendable {
     public struct ProcessedBatch: Sendable {
         public var messages: Int
         public var alerts: [StoredAlert]
+        /// The case ledger's head, when the batch appended to it (for the heads file).
+        public var ledgerHead: LedgerHead?
     }
 
     /// Runs the next unprocessed messages through the pipeline and commits
@@ -355,8 +357,8 @@ public final class Store: Sendable {
         }
         guard let work else { return nil }
         return try pool.write { db in
-            let alerts = try Self.apply(work.outcome, clock: pipeline.now, db)
-            return ProcessedBatch(messages: work.messages, alerts: alerts)
+            let applied = try Self.apply(work.outcome, clock: pipeline.now, db)
+            return ProcessedBatch(messages: work.messages, alerts: applied.alerts, ledgerHead: applied.head)
         }
     }
 }

@@ -34,6 +34,9 @@ struct CaseCommand: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
+    @Option(help: "Alert log, whose folder holds the chain heads file (default: the config's alert_log).")
+    var alertLog: String?
+
     func validate() throws {
         if (by ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw ValidationError("--by is required: say who is moving the case (the officer's name or badge number)")
@@ -51,14 +54,35 @@ struct CaseCommand: ParsableCommand {
         // takes its times from the messages).
         let now = Instant(millis: Int64((Date().timeIntervalSince1970 * 1000).rounded()))
         let previous: CaseStatus
+        let head: LedgerHead
         do {
-            previous = try db.moveCase(id: id, to: action.status, by: by, note: note, at: now)
+            (previous, head) = try db.moveCase(id: id, to: action.status, by: by, osUser: Self.osUser(), note: note, at: now)
         } catch let error as CaseMoveError {
             throw CLIError(error.description)
         } catch {
             throw CLIError("cannot move case \(id) in \(db.path): \(error)")
         }
+        let heads = ChainHeads(besideAlertLog: alertLog ?? config.alertLogPath)
+        do {
+            try heads.append(head, caseId: id, at: now)
+        } catch {
+            FileHandle.standardError.write(Data("""
+                warning: the move is recorded, but its chain head could not be written to \(heads.path): \(error); \
+                `muckwatch verify` will report the store ahead of the heads file until muckwatchd next starts\n
+                """.utf8))
+        }
         print("\(id): \(previous.rawValue) → \(action.status.rawValue) by \(by) at \(Self.localTime(now, offsetSeconds: config.pipeline.incidents.utcOffsetSeconds))")
+    }
+
+    /// The account that ran the command, as the OS says (the uid cannot be
+    /// made up; `SUDO_USER` names who ran `sudo`).
+    static func osUser() -> String {
+        let uid = getuid()
+        let name = getpwuid(uid).map { String(cString: $0.pointee.pw_name) } ?? "?"
+        if let sudo = ProcessInfo.processInfo.environment["SUDO_USER"], !sudo.isEmpty, uid == 0 {
+            return "\(sudo) via sudo as \(name) (uid \(uid))"
+        }
+        return "\(name) (uid \(uid))"
     }
 
     /// `2026-12-01 21:10:00 (+08:00)`.

@@ -122,7 +122,7 @@ struct Replay: AsyncParsableCommand {
             videoLogger.logLevel = .error
             let videos = VideoWorkers(store: store, media: config.media, routes: config.pipelineSettings.routes,
                                       srtUTCOffsetSeconds: MuckwatchConfiguration.utcOffset(config.timezone) ?? 8 * 3600,
-                                      logger: videoLogger)
+                                      logger: videoLogger, heads: ChainHeads(besideAlertLog: alertPath))
             videos.drainAll()
             videos.stop()
             try await worker.drain()   // the drone positions the segments held
