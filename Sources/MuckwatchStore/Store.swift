@@ -56,11 +56,13 @@ public final class Store: Sendable {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty {
             do {
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o750])
             } catch {
                 throw StoreError(action: "cannot create the store's folder \(dir)", underlying: error)
             }
         }
+        try Self.restrictModes(path)
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
@@ -79,6 +81,25 @@ public final class Store: Sendable {
             checkpointer = checkpoints == .inline ? nil : try Checkpointer(path: path, bounded: checkpoints == .backgroundBounded)
         } catch {
             throw StoreError(action: "cannot open the store \(path)", underlying: error)
+        }
+    }
+
+    /// The store holds every message and every case: nobody but its owner
+    /// and group may read it, whatever the umask. SQLite gives the WAL and
+    /// shared-memory files the database file's mode, so the database is
+    /// created 0640 before SQLite opens it, and a store left readable by
+    /// others (created by an earlier version) loses those bits.
+    static func restrictModes(_ path: String) throws {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o640)
+        guard fd >= 0 else {
+            throw StoreError(action: "cannot open the store \(path)",
+                             underlying: CocoaError(.fileReadNoPermission, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))]))
+        }
+        close(fd)
+        for file in [path, path + "-wal", path + "-shm"] {
+            var info = stat()
+            guard lstat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_mode & 0o027 != 0 else { continue }
+            _ = chmod(file, info.st_mode & 0o7750)
         }
     }
 

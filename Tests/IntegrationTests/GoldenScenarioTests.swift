@@ -75,6 +75,9 @@ final class GoldenScenarioTests: XCTestCase {
                        "every alert line carries the case ledger's head")
         try assertSame(Self.withoutChain(alerts), expectedText: Self.withoutChain(String(contentsOfFile: expectedAlerts, encoding: .utf8)),
                        name: "expected-alerts-without-chain.jsonl", dir: dir)
+        let verify = try runCommand(Tools.binary("muckwatch"), ["verify", "--db", "\(dir)/muckwatch.db", "--alert-log", "\(dir)/alerts.jsonl"])
+        XCTAssertEqual(verify.status, 0, verify.err)
+        XCTAssertTrue(verify.out.hasPrefix("verified 18 cases"), verify.out)
     }
 
     static func withoutChain(_ lines: String) -> String {
