@@ -17,9 +17,14 @@ public struct StoreStats: Sendable, Codable, Equatable {
     public var pending: Int
     /// Videos demuxed, by outcome (`ok`, `unreadable`).
     public var videos: [String: Int]
+    /// Bytes on disk: the database file and its write-ahead log (which a
+    /// long load grows and an idle daemon truncates; see `Checkpointer`).
+    public var storeBytes: Int64 = 0
+    public var walBytes: Int64 = 0
 
     enum CodingKeys: String, CodingKey {
         case messages, duplicates, records, deadLetters = "dead_letters", ignored, alerts, cases, pending, videos
+        case storeBytes = "store_bytes", walBytes = "wal_bytes"
     }
 }
 
@@ -147,8 +152,14 @@ extension Store {
                 alerts: try counts("SELECT rule, COUNT(*) FROM alerts GROUP BY rule"),
                 cases: try counts("SELECT status, COUNT(*) FROM cases GROUP BY status"),
                 pending: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox WHERE id > ?", arguments: [last]) ?? 0,
-                videos: try counts("SELECT status, COUNT(*) FROM video_analyses GROUP BY status"))
+                videos: try counts("SELECT status, COUNT(*) FROM video_analyses GROUP BY status"),
+                storeBytes: Self.fileSize(path), walBytes: Self.fileSize(path + "-wal"))
         }
+    }
+
+    static func fileSize(_ path: String) -> Int64 {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
     }
 
     /// Which cases `cases list` shows.

@@ -16,6 +16,7 @@ struct Stats: ParsableCommand {
             print(try Output.json(s))
             return
         }
+        func megabytes(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }
         func map(_ m: [String: Int]) -> String {
             m.isEmpty ? "none" : m.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         }
@@ -28,6 +29,7 @@ struct Stats: ParsableCommand {
             Alerts:       \(map(s.alerts))
             Cases:        \(map(s.cases))
             Videos:       \(map(s.videos))
+            On disk:      \(megabytes(s.storeBytes)) database, \(megabytes(s.walBytes)) write-ahead log
             """)
     }
 }
