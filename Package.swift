@@ -70,7 +70,8 @@ let package = Package(
         // MQTT over libmosquitto: subscribe and publish.
         .target(
             name: "MuckwatchIngest",
-            dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Crypto", package: "swift-crypto")]
         ),
         // The daemon's services wired together: ingest → store → pipeline → outputs.
         .target(

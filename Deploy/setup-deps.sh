@@ -24,7 +24,7 @@ PACKAGES=(
   libmosquitto-dev mosquitto mosquitto-clients
   libsqlite3-dev pkg-config libsimdjson-dev
   ffmpeg libavformat-dev libavcodec-dev libavutil-dev
-  python3 time openssl
+  python3 python3-seccomp time openssl
 )
 
 log() { printf 'setup-deps: %s\n' "$*" >&2; }

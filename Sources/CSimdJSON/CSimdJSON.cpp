@@ -93,3 +93,8 @@ extern "C" const char *mw_json_error_message(int code) {
     if (code == kOutOfMemory) return "out of memory";
     return simdjson::error_message(simdjson::error_code(code));
 }
+
+extern "C" int mw_json_error_is_bigint(int code) {
+    // simdjson 3.0 has no BIGINT_ERROR of its own: an integer beyond 64 bits is a NUMBER_ERROR.
+    return code == int(simdjson::NUMBER_ERROR) ? 1 : 0;
+}

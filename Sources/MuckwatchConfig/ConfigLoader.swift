@@ -33,7 +33,7 @@ extension MuckwatchConfiguration {
     }
 
     private mutating func read(_ top: Section) throws(ConfigError) {
-        try top.allow(["broker", "topics", "store", "alerts", "timezone", "cases", "rules", "registry", "media", "protocols"])
+        try top.allow(["broker", "topics", "store", "alerts", "timezone", "cases", "rules", "registry", "media", "protocols", "limits"])
 
         if let b = try top.section("broker") {
             try b.allow(["url", "client_id", "keepalive_s", "reconnect_min_s", "reconnect_max_s",
@@ -133,7 +133,33 @@ extension MuckwatchConfiguration {
         if let r = try top.section("rules") { try readRules(r) }
         if let reg = try top.section("registry") { try readRegistry(reg) }
         if let p = try top.section("protocols") { pipeline.protocols = try Self.readProtocols(p) }
+        if let l = try top.section("limits") { try readLimits(l) }
     }
+
+    private mutating func readLimits(_ l: Section) throws(ConfigError) {
+        try l.allow(["device_idle_s", "max_payload_bytes", "max_device_id_bytes"])
+        var limits = pipeline.limits
+        // Below 4 KiB the kept head of a too-large payload would be the whole limit.
+        limits.maxPayloadBytes = try l.int("max_payload_bytes", in: 4096...268_435_455) ?? limits.maxPayloadBytes
+        limits.maxDeviceIdBytes = try l.int("max_device_id_bytes", in: 8...1024) ?? limits.maxDeviceIdBytes
+        if let idle = try l.double("device_idle_s", in: 600...30 * 86_400) {
+            // State is dropped only once no rule could still use it.
+            let r = pipeline.rules
+            let longest = [("rules.device_silent.silence_s", r.deviceSilent.silenceS),
+                           ("rules.fume_exceedance.window_s", r.fumeExceedance.windowS),
+                           ("rules.purifier_off.min_duration_s", r.purifierOff.minDurationS),
+                           ("rules.uncovered_load.min_duration_s", r.uncoveredLoad.minDurationS),
+                           ("rules.spill.drop_window_s", r.spill.dropWindowS),
+                           ("cases.incident_window_s", pipeline.incidents.windowS)].max { $0.1 < $1.1 }!
+            guard idle > longest.1 else {
+                throw l.error("device_idle_s", "is \(Self.whole(idle)), not above \(longest.0) (\(Self.whole(longest.1))): a device's state must outlive every rule's window")
+            }
+            limits.deviceIdleS = idle
+        }
+        pipeline.limits = limits
+    }
+
+    private static func whole(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v) }
 
     private mutating func readRules(_ r: Section) throws(ConfigError) {
         try r.allow(Set(RuleSettings.allRules + ["enabled", "geofence", "attribution"]))

@@ -66,6 +66,21 @@ struct TrackBuilder {
         return out
     }
 
+    /// Closes the open chunks of trucks last heard of before `horizon`, as a
+    /// fix after the gap would (the idle time is longer than `maxGapS`).
+    mutating func forget(idleSince horizon: Instant) {
+        let idle = open.filter { ($0.value.fixes.last?.ts ?? horizon) < horizon }
+        guard !idle.isEmpty else { return }
+        for device in idle.keys.sorted() {
+            let chunk = idle[device]!
+            if chunk.fixes.count > 1 || closed.last?.device != device { closed.append(chunk) }
+        }
+        open.removeAll(shrinking: true) { idle[$0.key] != nil }
+        openSince.removeAll(shrinking: true) { idle[$0.key] != nil }
+    }
+
+    var devicesHeld: Int { open.count }
+
     /// Passes near a point in the chunks not yet handed to the store.
     func uncommittedPasses(near p: GeoPoint, radiusM: Double, from: Instant, to: Instant) -> [TrackPass] {
         var passes: [TrackPass] = []

@@ -16,6 +16,8 @@ public enum DeadLetterReason: String, Sendable, CaseIterable {
     case badChecksum = "bad_checksum"
     /// Well-formed, but a feature Muckwatch does not decode (encrypted bodies).
     case unsupported = "unsupported"
+    /// Above `limits.max_payload_bytes`: only its first 4 KiB are kept.
+    case tooLarge = "too_large"
 }
 
 public struct DecodeFailure: Error, Sendable, Equatable {
@@ -65,16 +67,21 @@ public struct PayloadDecoder {
     public var protocols: ProtocolSettings
     /// Payload times further than this ahead of arrival are rejected.
     public var maxFutureSeconds: Double
+    public var limits: Limits
 
     public init(routes: TopicRoutes = .defaults, registry: Registry = Registry(), protocols: ProtocolSettings = ProtocolSettings(),
-                maxFutureSeconds: Double = 24 * 3600) {
+                maxFutureSeconds: Double = 24 * 3600, limits: Limits = Limits()) {
         self.routes = routes
         self.registry = registry
         self.protocols = protocols
         self.maxFutureSeconds = maxFutureSeconds
+        self.limits = limits
     }
 
     public func decode(_ message: InboxMessage) -> Decoded {
+        if let oversized = message.oversized {
+            return Decoded(failure: oversized.failure(limit: limits.maxPayloadBytes))
+        }
         guard let (kind, topicDevice) = routes.route(message.topic) else {
             return Decoded(failure: DecodeFailure(.unknownTopic, "topic '\(message.topic)' matches no configured filter"))
         }
@@ -83,7 +90,12 @@ public struct PayloadDecoder {
         for item in items(kind: kind, payload: message.payload, topicDevice: topicDevice, extra: false) {
             switch item {
             case .record(let record, _):
-                if record.ts.seconds(since: message.arrivedAt) > maxFutureSeconds {
+                let key = record.keyField
+                if key.id.utf8.count > limits.maxDeviceIdBytes {
+                    failures.append(DecodeFailure(
+                        .invalidValue,
+                        "field '\(key.name)' is \(key.id.utf8.count) bytes long, above limits.max_device_id_bytes \(limits.maxDeviceIdBytes)"))
+                } else if record.ts.seconds(since: message.arrivedAt) > maxFutureSeconds {
                     failures.append(DecodeFailure(
                         .futureTime,
                         "'ts' \(record.ts) is more than \(Int(maxFutureSeconds / 3600)) h after arrival \(message.arrivedAt)"))
@@ -205,6 +217,9 @@ struct PayloadFields {
         return PayloadFields(v, path: name(key) + ".")
     }
 
+    /// 2000-01-01T00:00:00Z: no device reports from before it.
+    static let earliestTime = Instant(millis: 946_684_800_000)
+
     /// `ts`-style time: RFC 3339 text with an offset, or epoch milliseconds.
     func time(_ key: StaticString) throws(DecodeFailure) -> Instant {
         let v = try required(key)
@@ -212,12 +227,19 @@ struct PayloadFields {
             guard let parsed = RFC3339.parse(text) else {
                 throw DecodeFailure(.invalidValue, "field '\(name(key))': '\(String(decoding: text, as: UTF8.self))' is not an RFC 3339 time with offset")
             }
+            guard parsed >= Self.earliestTime else {
+                throw DecodeFailure(.outOfRange, "field '\(name(key))': '\(String(decoding: text, as: UTF8.self))' is before 2000-01-01T00:00:00Z, the earliest time accepted")
+            }
             return parsed
         }
         if let ms = v.integer ?? v.number.flatMap(Int64.init(exactly:)) {
-            // Years 1970..9999: anything else is not a device clock.
-            guard (0...253_402_300_799_000).contains(ms) else {
-                throw DecodeFailure(.invalidValue, "field '\(name(key))': epoch milliseconds \(ms) is outside 1970..9999")
+            // Years 2000..9999: anything else is not a device clock (an
+            // unset one reads 1970 or 0001).
+            guard ms >= Self.earliestTime.millis else {
+                throw DecodeFailure(.outOfRange, "field '\(name(key))': epoch milliseconds \(ms) is before 2000-01-01T00:00:00Z (\(Self.earliestTime.millis)), the earliest time accepted")
+            }
+            guard ms <= 253_402_300_799_000 else {
+                throw DecodeFailure(.invalidValue, "field '\(name(key))': epoch milliseconds \(ms) is after 9999-12-31")
             }
             return Instant(millis: ms)
         }
@@ -290,8 +312,11 @@ struct TruckPayload {
         try inRange(speed_kmh, "speed_kmh", 0...400)
         try inRange(heading_deg, "heading_deg", 0...360)
         try inRange(load_kg, "load_kg", 0...200_000)
-        if let seq, seq != seq.rounded() || abs(seq) > 9e15 {
+        if let seq, seq != seq.rounded() {
             throw DecodeFailure(.wrongType, "field 'seq' should be a whole number, not \(seq)")
+        }
+        if let seq, abs(seq) > 9_007_199_254_740_992 {
+            throw DecodeFailure(.outOfRange, "field 'seq' is \(seq), beyond ±9007199254740992 (2^53)")
         }
         return TruckTelemetry(
             device: try deviceID(device, topicDevice, field: "device"),

@@ -162,6 +162,15 @@ struct TruckTracker {
 
     var lastFixes: some Collection<TruckTelemetry> { trucks.values.lazy.map(\.last) }
 
+    var count: Int { trucks.count }
+
+    /// Whether the truck's state is in memory.
+    func knows(_ device: String) -> Bool { trucks[device] != nil }
+
+    /// Drops trucks last heard of before `horizon`: their state comes back
+    /// from the store's fixes when they report again (see `Pipeline`).
+    mutating func forget(idleSince horizon: Instant) { trucks.removeAll(shrinking: true) { $0.value.last.ts < horizon } }
+
     mutating func observe(_ t: TruckTelemetry) -> TruckView {
         let b = GeoPoint(lat: t.lat, lon: t.lon)
         // Taken out of the dictionary while it changes, so its arrays are not copied.

@@ -128,6 +128,26 @@ public struct IncidentBook: Sendable {
         self.partyHistory = partyHistory
     }
 
+    /// Drops incidents no signal can join any more (last seen before
+    /// `horizon`, further back than the incident window), party history
+    /// older than `historyDays`, and case numbers of days before `now`'s.
+    /// A signal dated more than `limits.device_idle_s` before the pipeline's
+    /// clock therefore opens a case of its own.
+    public mutating func forget(idleSince horizon: Instant, now: Instant) {
+        open.removeAll(shrinking: true) { $0.value.lastSeen < horizon }
+        let oldest = now.adding(seconds: -settings.historyDays * 86_400)
+        if partyHistory.values.contains(where: { $0.contains { $0 < oldest } }) {
+            var kept: [String: [Instant]] = [:]
+            for (party, times) in partyHistory {
+                let recent = times.filter { $0 >= oldest }
+                if !recent.isEmpty { kept[party] = recent }
+            }
+            partyHistory = kept
+        }
+        let today = RFC3339.compactDate(now, offsetSeconds: settings.utcOffsetSeconds)
+        caseNumbers.removeAll(shrinking: true) { $0.key < today }
+    }
+
     public static func key(rule: String, subject: Subject) -> String { "\(rule)|\(subject.kind)|\(subject.id)" }
     public static func party(_ subject: Subject) -> String { "\(subject.kind)|\(subject.id)" }
 

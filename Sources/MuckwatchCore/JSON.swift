@@ -27,8 +27,66 @@ public final class JSONParser {
         // An empty buffer may have no address; simdjson still needs one.
         let base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
         let rc = mw_json_parse(handle, base.assumingMemoryBound(to: UInt8.self), bytes.count, &nodes, &count)
+        if rc != 0, mw_json_error_is_bigint(rc) != 0, let widened = Self.bigIntegersAsDecimals(bytes) {
+            // A whole number beyond 64 bits is still a number: read as a
+            // Double it gets its field's own range check (`out_of_range`,
+            // the field named) instead of failing the whole document.
+            return try widened.withUnsafeBytes { try parse($0, body) }
+        }
         guard rc == 0, let nodes else { throw JSONSyntaxError(message: String(cString: mw_json_error_message(rc))) }
         return try body(JSONValue(nodes: UnsafeBufferPointer(start: nodes, count: count), index: 0))
+    }
+
+    /// `bytes` with ".0" after each integer literal of 19 digits or more
+    /// (outside strings), or nil if there is none.
+    static func bigIntegersAsDecimals(_ bytes: UnsafeRawBufferPointer) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 16)
+        var changed = false
+        var inString = false, escaped = false
+        var i = 0
+        while i < bytes.count {
+            let c = bytes[i]
+            if inString {
+                out.append(c)
+                if escaped { escaped = false } else if c == UInt8(ascii: "\\") { escaped = true } else if c == UInt8(ascii: "\"") { inString = false }
+                i += 1
+                continue
+            }
+            if c == UInt8(ascii: "\"") {
+                inString = true
+                out.append(c)
+                i += 1
+                continue
+            }
+            guard c == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) else {
+                out.append(c)
+                i += 1
+                continue
+            }
+            // A number token: copy it, and widen it if it is a long integer.
+            var j = i
+            var digits = 0
+            var integral = true
+            while j < bytes.count {
+                let d = bytes[j]
+                if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(d) {
+                    digits += 1
+                } else if d == UInt8(ascii: ".") || d == UInt8(ascii: "e") || d == UInt8(ascii: "E") || d == UInt8(ascii: "+") {
+                    integral = false
+                } else if d != UInt8(ascii: "-") {
+                    break
+                }
+                j += 1
+            }
+            out.append(contentsOf: bytes[i..<j])
+            if integral && digits >= 19 {
+                out.append(contentsOf: [UInt8(ascii: "."), UInt8(ascii: "0")])
+                changed = true
+            }
+            i = j
+        }
+        return changed ? out : nil
     }
 
     public func parse<R>(_ bytes: some Collection<UInt8>, _ body: (JSONValue) throws -> R) throws -> R {

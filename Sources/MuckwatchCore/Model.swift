@@ -12,15 +12,19 @@ public struct InboxMessage: Sendable, Equatable {
     /// another thread (replay does it while reading the feed), or nil for
     /// the pipeline to decode.
     public var decoded: Decoded?
+    /// Set when `payload` is only the first `Limits.keptBytes` bytes of a
+    /// larger payload (and `sha256` that of the whole): a `too_large` dead letter.
+    public var oversized: OversizedPayload?
 
     public init(id: Int64, topic: String, payload: [UInt8], arrivedAt: Instant, sha256: String? = nil,
-                decoded: Decoded? = nil) {
+                decoded: Decoded? = nil, oversized: OversizedPayload? = nil) {
         self.id = id
         self.topic = topic
         self.payload = payload
         self.arrivedAt = arrivedAt
         self.sha256 = sha256 ?? Digest.sha256Hex(payload)
         self.decoded = decoded
+        self.oversized = oversized
     }
 }
 
@@ -161,6 +165,17 @@ public enum Record: Sendable, Equatable {
         case .event(let r): r.ts
         case .drone(let r): r.ts
         case .segment(let r): r.start
+        }
+    }
+
+    /// The id the rules key their state by, and the payload field it is read from.
+    public var keyField: (name: String, id: String) {
+        switch self {
+        case .truck(let r): ("device", r.device)
+        case .fume(let r): ("monitor", r.monitor)
+        case .event(let e): (e.sourceKind == .camera ? "camera" : "drone", e.source)
+        case .drone(let r): ("drone", r.drone)
+        case .segment(let r): ("source", r.source)
         }
     }
 

@@ -54,6 +54,9 @@ public struct RuleContext: Sendable {
     public var utcOffsetSeconds: Int
     /// For a tracker fix: where it puts the truck.
     public var truck: TruckView?
+    /// `limits.device_idle_s`: a device silent this long starts afresh, so
+    /// that its state may leave memory without changing any outcome.
+    public var idleS: Double = Limits().deviceIdleS
 
     /// A current tracker fix (not a late or repeated one), if this is one.
     var currentFix: TruckView? { truck.flatMap { $0.isCurrent ? $0 : nil } }
@@ -64,6 +67,11 @@ public struct RuleContext: Sendable {
 public protocol Rule: Sendable {
     var name: String { get }
     mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal]
+    /// Drops the state of every device last heard of before `horizon`
+    /// (`limits.device_idle_s` ago): what the rule would not use anyway.
+    mutating func forget(idleSince horizon: Instant)
+    /// Devices the rule holds state for.
+    var devicesHeld: Int { get }
 }
 
 func evidence(of decoded: DecodedMessage) -> EvidenceRef {
@@ -114,11 +122,14 @@ public struct UncoveredLoadRule: Rule {
 
     public init(thresholds: RuleSettings.UncoveredLoad = .init()) { self.thresholds = thresholds }
 
+    public mutating func forget(idleSince horizon: Instant) { uncoveredStretches.forget(before: horizon) }
+    public var devicesHeld: Int { uncoveredStretches.count }
+
     public mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal] {
         switch decoded.record {
         case .truck(let t):
             guard let view = context.currentFix else { return [] }
-            return tracker(t, view, decoded, context.registry).map { [$0] } ?? []
+            return tracker(t, view, decoded, context.registry, idleS: context.idleS).map { [$0] } ?? []
         case .event:
             let signal = eventSignal(decoded, type: .uncoveredLoad, minConfidence: thresholds.minConfidence,
                                      rule: name, severity: .major, registry: context.registry) { e, subject in
@@ -133,10 +144,11 @@ public struct UncoveredLoadRule: Rule {
     }
 
     private mutating func tracker(_ t: TruckTelemetry, _ view: TruckView, _ decoded: DecodedMessage,
-                                  _ registry: Registry) -> Signal? {
+                                  _ registry: Registry, idleS: Double) -> Signal? {
         let speed = t.speedKmh ?? 0
         let uncovered = isLoaded(t, registry) && t.cover == .open && !view.insideAnySite && speed >= thresholds.minSpeedKmh
-        guard let duration = uncoveredStretches.update(t.device, holds: uncovered, at: t.ts, minS: thresholds.minDurationS)
+        guard let duration = uncoveredStretches.update(t.device, holds: uncovered, at: t.ts, minS: thresholds.minDurationS,
+                                                       idleS: idleS)
         else { return nil }
         let subject = Subject.truck(device: t.device, plate: t.plate, registry: registry)
         return Signal(
@@ -149,23 +161,42 @@ public struct UncoveredLoadRule: Rule {
 /// How long a condition has held, per device: for the rules that need it to
 /// last. Once it has lasted, the next signal needs another full stretch, so a
 /// long violation adds evidence every `minS` rather than every message.
+/// A report more than `idleS` after the previous one starts a new stretch:
+/// silence that long says nothing about whether the condition held.
 struct Stretches {
-    private var since: [String: Instant] = [:]
+    private var since: [String: (start: Instant, last: Instant)] = [:]
+
+    var count: Int { since.count }
 
     /// The stretch's length if the condition has now held for `minS`, else nil.
-    mutating func update(_ key: String, holds: Bool, at ts: Instant, minS: Double) -> Double? {
+    mutating func update(_ key: String, holds: Bool, at ts: Instant, minS: Double, idleS: Double) -> Double? {
         guard holds else {
             since[key] = nil
             return nil
         }
-        let start = min(since[key] ?? ts, ts)
+        var held = since[key]
+        if let h = held, ts.seconds(since: h.last) > idleS { held = nil }
+        let start = min(held?.start ?? ts, ts)
+        let last = max(held?.last ?? ts, ts)
         let duration = ts.seconds(since: start)
         guard duration >= minS else {
-            since[key] = start
+            since[key] = (start, last)
             return nil
         }
-        since[key] = ts
+        since[key] = (ts, last)
         return duration
+    }
+
+    mutating func forget(before horizon: Instant) { since.removeAll(shrinking: true) { $0.value.last < horizon } }
+}
+
+extension Dictionary {
+    /// Removes the matching entries and, when most of the table is then
+    /// empty, gives its memory back (a Swift dictionary never shrinks by itself).
+    mutating func removeAll(shrinking: Bool, where shouldRemove: (Element) -> Bool) {
+        guard contains(where: shouldRemove) else { return }
+        let kept = filter { !shouldRemove($0) }
+        self = kept.count * 4 < capacity ? Dictionary(uniqueKeysWithValues: kept.map { ($0.key, $0.value) }) : kept
     }
 }
 
@@ -199,6 +230,12 @@ public struct SpillRule: Rule {
     private var weights: [String: WeightHistory] = [:]
 
     public init(thresholds: RuleSettings.Spill = .init()) { self.thresholds = thresholds }
+
+    /// Weights older than the drop window (shorter than the idle time) are never used.
+    public mutating func forget(idleSince horizon: Instant) {
+        weights.removeAll(shrinking: true) { ($0.value.samples.last?.ts ?? horizon) < horizon }
+    }
+    public var devicesHeld: Int { weights.count }
 
     public mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal] {
         if case .truck(let t) = decoded.record {
@@ -236,26 +273,36 @@ public struct SpillRule: Rule {
 public struct IllegalDumpingRule: Rule {
     public let name = "illegal_dumping"
     public var thresholds: RuleSettings.IllegalDumping
-    /// Per device: fired for the current raise already.
-    private var raised: Set<String> = []
-    /// Per device: the heaviest weight since the truck stopped, and whether this stop fired.
-    private var stops: [String: (kg: Double, fired: Bool)] = [:]
+    /// Per device: fired for the current raise already, as of the last fix with it raised.
+    private var raised: [String: Instant] = [:]
+    /// Per device: the heaviest weight since the truck stopped, whether this
+    /// stop fired, and the last fix of the stop. A fix more than
+    /// `limits.device_idle_s` after the last one starts a new raise or stop.
+    private var stops: [String: (kg: Double, fired: Bool, last: Instant)] = [:]
 
     public init(thresholds: RuleSettings.IllegalDumping = .init()) { self.thresholds = thresholds }
+
+    public mutating func forget(idleSince horizon: Instant) {
+        raised.removeAll(shrinking: true) { $0.value < horizon }
+        stops.removeAll(shrinking: true) { $0.value.last < horizon }
+    }
+    public var devicesHeld: Int { Set(raised.keys).union(stops.keys).count }
 
     public mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal] {
         guard case .truck(let t) = decoded.record, let view = context.currentFix else { return [] }
         var out: [Signal] = []
         let subject = { Subject.truck(device: t.device, plate: t.plate, registry: context.registry) }
         if t.body == .raised && !view.insideDisposal {
-            if raised.insert(t.device).inserted {
+            let previous = raised[t.device]
+            raised[t.device] = max(previous ?? t.ts, t.ts)
+            if previous.map({ t.ts.seconds(since: $0) > context.idleS }) ?? true {
                 let s = subject()
                 out.append(Signal(rule: name, severity: .critical, subject: s, ts: t.ts, lat: t.lat, lon: t.lon,
                                   summary: "\(s.displayName) raised its tipper body outside any disposal site",
                                   evidence: evidence(of: decoded)))
             }
         } else if t.body != .raised {
-            raised.remove(t.device)
+            raised[t.device] = nil
         }
 
         let stopped = (t.speedKmh ?? 0) < thresholds.maxSpeedKmh
@@ -263,8 +310,9 @@ public struct IllegalDumpingRule: Rule {
             stops[t.device] = nil
             return out
         }
-        var stop = stops[t.device] ?? (kg, false)
+        var stop = stops[t.device].flatMap { t.ts.seconds(since: $0.last) > context.idleS ? nil : $0 } ?? (kg: kg, fired: false, last: t.ts)
         stop.kg = max(stop.kg, kg)
+        stop.last = max(stop.last, t.ts)
         let empty = context.registry.truck(device: t.device)?.emptyKg ?? 0
         let load = stop.kg - empty
         if !stop.fired, !view.insideDisposal, load > 0, stop.kg - kg >= thresholds.minLossFraction * load {
@@ -287,6 +335,10 @@ public struct UnwashedExitRule: Rule {
     public var thresholds: RuleSettings.UnwashedExit
 
     public init(thresholds: RuleSettings.UnwashedExit = .init()) { self.thresholds = thresholds }
+
+    /// No state of its own: the geofence's (`TruckTracker`) comes back from the store.
+    public mutating func forget(idleSince horizon: Instant) {}
+    public var devicesHeld: Int { 0 }
 
     public mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal] {
         if case .event = decoded.record {
@@ -320,6 +372,10 @@ public struct OffHoursRule: Rule {
     private var lastSignal: [String: Instant] = [:]
 
     public init(thresholds: RuleSettings.OffHours = .init()) { self.thresholds = thresholds }
+
+    /// A signal longer ago than `evidenceEveryS` holds nothing back.
+    public mutating func forget(idleSince horizon: Instant) { lastSignal.removeAll(shrinking: true) { $0.value < horizon } }
+    public var devicesHeld: Int { lastSignal.count }
 
     public mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal] {
         guard case .truck(let t) = decoded.record, context.currentFix != nil,
@@ -372,9 +428,18 @@ public struct FumeExceedanceRule: Rule {
 
     public init(thresholds: RuleSettings.FumeExceedance = .init()) { self.thresholds = thresholds }
 
+    public mutating func forget(idleSince horizon: Instant) {
+        monitors.removeAll(shrinking: true) { ($0.value.readings.last?.ts ?? $0.value.firstTs) < horizon }
+    }
+    public var devicesHeld: Int { monitors.count }
+
     public mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal] {
         guard case .fume(let f) = decoded.record, f.isMeasurement else { return [] }
-        var m = monitors[f.monitor] ?? Monitor(firstTs: f.ts)
+        // After `limits.device_idle_s` of silence the monitor starts afresh:
+        // its mean needs a full window of readings again.
+        var m = monitors[f.monitor].flatMap { m in
+            f.ts.seconds(since: m.readings.last?.ts ?? m.firstTs) > context.idleS ? nil : m
+        } ?? Monitor(firstTs: f.ts)
         defer { monitors[f.monitor] = m }
         // A late reading joins the window only if it falls in it.
         guard f.ts >= (m.readings.last?.ts ?? f.ts) else { return [] }
@@ -412,10 +477,13 @@ public struct PurifierOffRule: Rule {
 
     public init(thresholds: RuleSettings.PurifierOff = .init()) { self.thresholds = thresholds }
 
+    public mutating func forget(idleSince horizon: Instant) { offStretches.forget(before: horizon) }
+    public var devicesHeld: Int { offStretches.count }
+
     public mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal] {
         guard case .fume(let f) = decoded.record else { return [] }
         guard let duration = offStretches.update(f.monitor, holds: f.fan == .on && f.purifier == .off, at: f.ts,
-                                                 minS: thresholds.minDurationS)
+                                                 minS: thresholds.minDurationS, idleS: context.idleS)
         else { return [] }
         return [monitorSignal(name, decoded, f, context) { restaurant in
             "\(restaurant) fan on with the purifier off for \(number(duration / 60)) min"
@@ -439,6 +507,10 @@ public struct DeviceSilentRule: Rule {
     private var nextCheck: Instant?
 
     public init(thresholds: RuleSettings.DeviceSilent = .init()) { self.thresholds = thresholds }
+
+    /// A fix older than the idle time (longer than `silence_s`) was checked already.
+    public mutating func forget(idleSince horizon: Instant) { last.removeAll(shrinking: true) { $0.value.telemetry.ts < horizon } }
+    public var devicesHeld: Int { last.count }
 
     public mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal] {
         if case .truck(let t) = decoded.record, context.currentFix != nil, context.registry.truck(device: t.device) != nil {

@@ -30,5 +30,6 @@ extension MQTTSettings {
         self.init(broker: config.broker)
         subscriptions = config.topics.map(\.filter.text)
         qos = 1
+        maxPayloadBytes = config.pipeline.limits.maxPayloadBytes
     }
 }

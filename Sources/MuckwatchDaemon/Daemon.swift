@@ -108,7 +108,8 @@ struct IngestService: Service {
     static func accept(_ burst: [ReceivedMessage], store: Store, wake: Wake, logger: Logger) {
         let arrived = Instant(millis: Int64((Date().timeIntervalSince1970 * 1000).rounded()))
         let arrivals = burst.map {
-            Store.Arrival(topic: $0.topic, payload: $0.payload, qos: $0.qos, retain: $0.retain, arrivedAt: arrived)
+            Store.Arrival(topic: $0.topic, payload: $0.payload, qos: $0.qos, retain: $0.retain, arrivedAt: arrived,
+                          oversized: $0.cut.map { OversizedPayload(size: $0.size, sha256: $0.sha256) })
         }
         for attempt in 1...5 {
             do {

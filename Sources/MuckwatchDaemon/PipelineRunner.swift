@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import MuckwatchCore
 import MuckwatchStore
@@ -15,11 +18,13 @@ public final class PipelineRunner {
     private let logger: Logger
     /// Messages per pipeline transaction.
     private let batchLimit: Int
+    private let settings: PipelineSettings
 
     public init(store: Store, settings: PipelineSettings, alertLogPath: String, logger: Logger,
                 batchLimit: Int = 2048) throws {
         self.store = store
         self.batchLimit = batchLimit
+        self.settings = settings
         self.pipeline = try store.restorePipeline(settings: settings)
         self.alertLog = try AlertLog(path: alertLogPath)
         self.heads = ChainHeads(besideAlertLog: alertLogPath)
@@ -71,9 +76,25 @@ public final class PipelineRunner {
             total += batch.messages
             try log(batch.alerts)
             if let head = batch.ledgerHead { try heads.append(head, caseId: nil, at: .wallClock) }
+            if batch.forgottenDevices > 0 {
+                // glibc keeps freed memory in its arenas unless asked: a flood
+                // of ids would otherwise hold its peak for good.
+                _ = Self.mallocTrim?(0)
+                logger.info("dropped the state of \(batch.forgottenDevices) device(s) idle for over \(Int(settings.limits.deviceIdleS)) s")
+            }
         }
         return total
     }
+
+    /// glibc's `malloc_trim`, which Swift's Glibc module does not import (it is in <malloc.h>).
+    private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+        #if canImport(Glibc)
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+        #else
+        return nil
+        #endif
+    }()
 
     private func log(_ alerts: [StoredAlert]) throws {
         guard !alerts.isEmpty else { return }

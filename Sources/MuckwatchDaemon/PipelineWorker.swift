@@ -22,11 +22,21 @@ final class ThreadExecutor: SerialExecutor {
     }
     private let jobs = Jobs()
 
-    init(name: String, niceness: Int32) {
+    init(name: String, niceness: Int32, logger: Logger) {
         let this = asUnownedSerialExecutor()
         let thread = Thread { [jobs] in
             // On Linux, PRIO_PROCESS with who = 0 applies to the calling thread only.
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
+            if niceness != 0 {
+                if setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness) == 0 {
+                    logger.info("\(name) runs at nice \(niceness): under load, ingest comes first")
+                } else {
+                    logger.error("""
+                        cannot lower the priority of \(name) to nice \(niceness) (setpriority: \(String(cString: strerror(errno)))): \
+                        under load the rules compete with ingest for the cores. Under systemd, the unit must allow the call \
+                        (SystemCallFilter=setpriority, as the shipped muckwatchd.service does)
+                        """)
+                }
+            }
             while true {
                 jobs.wake.wait()
                 let (batch, stopped) = jobs.state.withLock { state in
@@ -63,7 +73,7 @@ public actor PipelineWorker {
 
     public init(store: Store, settings: PipelineSettings, alertLogPath: String, logger: Logger, niceness: Int32,
                 batchLimit: Int = 2048) throws {
-        executor = ThreadExecutor(name: "muckwatch.pipeline", niceness: niceness)
+        executor = ThreadExecutor(name: "muckwatch.pipeline", niceness: niceness, logger: logger)
         runner = try PipelineRunner(store: store, settings: settings, alertLogPath: alertLogPath, logger: logger,
                                     batchLimit: batchLimit)
     }

@@ -3,6 +3,7 @@
 // received messages to Swift in bursts while libmosquitto still holds their
 // acknowledgements.
 import CMosquitto
+import Crypto
 import Dispatch
 import Foundation
 #if canImport(Glibc)
@@ -32,21 +33,29 @@ public struct MQTTSettings: Sendable {
     public var maxInflight = 20
     /// Most messages handed over in one burst.
     public var maxBurst = 1000
+    /// A larger payload is not copied: only its first `keptBytes` bytes and
+    /// the SHA-256 of the whole are handed over (see `ReceivedMessage.cut`).
+    public var maxPayloadBytes = Int.max
+    public static let keptBytes = 4096
 
     public init() {}
 }
 
 public struct ReceivedMessage: Sendable {
     public var topic: String
+    /// The payload, or its first `MQTTSettings.keptBytes` bytes when `cut` is set.
     public var payload: [UInt8]
     public var qos: Int
     public var retain: Bool
+    /// For a payload above `MQTTSettings.maxPayloadBytes`: its whole size and SHA-256 (hex).
+    public var cut: (size: Int, sha256: String)?
 
-    public init(topic: String, payload: [UInt8], qos: Int, retain: Bool) {
+    public init(topic: String, payload: [UInt8], qos: Int, retain: Bool, cut: (size: Int, sha256: String)? = nil) {
         self.topic = topic
         self.payload = payload
         self.qos = qos
         self.retain = retain
+        self.cut = cut
     }
 }
 
@@ -102,12 +111,14 @@ private final class CallbackContext: Sendable {
     let events: AsyncStream<ConnectionEvent>.Continuation
     let subscriptions: [String]
     let qos: Int32
+    let maxPayloadBytes: Int
     let state = Mutex(State())
 
-    init(events: AsyncStream<ConnectionEvent>.Continuation, subscriptions: [String], qos: Int32) {
+    init(events: AsyncStream<ConnectionEvent>.Continuation, subscriptions: [String], qos: Int32, maxPayloadBytes: Int) {
         self.events = events
         self.subscriptions = subscriptions
         self.qos = qos
+        self.maxPayloadBytes = maxPayloadBytes
     }
 
     static func from(_ obj: UnsafeMutableRawPointer?) -> CallbackContext? {
@@ -213,7 +224,8 @@ private final class Connection: Sendable {
          events: AsyncStream<ConnectionEvent>.Continuation) throws {
         self.settings = settings
         self.onMessages = onMessages
-        let context = CallbackContext(events: events, subscriptions: settings.subscriptions, qos: Int32(settings.qos))
+        let context = CallbackContext(events: events, subscriptions: settings.subscriptions, qos: Int32(settings.qos),
+                                      maxPayloadBytes: settings.maxPayloadBytes)
         self.context = context
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else {
@@ -312,10 +324,22 @@ private final class Connection: Sendable {
         }
         mosquitto_message_callback_set(mosq) { _, obj, msg in
             guard let ctx = CallbackContext.from(obj), let m = msg?.pointee else { return }
-            // libmosquitto frees topic and payload when this returns: copy them.
-            let payload = m.payloadlen > 0 && m.payload != nil
-                ? [UInt8](UnsafeRawBufferPointer(start: m.payload, count: Int(m.payloadlen))) : []
-            let message = ReceivedMessage(topic: String(cString: m.topic), payload: payload, qos: Int(m.qos), retain: m.retain)
+            // libmosquitto frees topic and payload when this returns: copy
+            // them; of a payload above the limit, only its head.
+            let whole = m.payloadlen > 0 && m.payload != nil
+                ? UnsafeRawBufferPointer(start: m.payload, count: Int(m.payloadlen)) : UnsafeRawBufferPointer(start: nil, count: 0)
+            var message = ReceivedMessage(topic: String(cString: m.topic), payload: [], qos: Int(m.qos), retain: m.retain)
+            if whole.count > ctx.maxPayloadBytes {
+                message.payload = [UInt8](whole.prefix(MQTTSettings.keptBytes))
+                var hasher = SHA256()
+                hasher.update(bufferPointer: whole)
+                message.cut = (whole.count, hasher.finalize().map { byte in
+                    let hex = Array("0123456789abcdef".utf8)
+                    return String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 15)]], as: UTF8.self)
+                }.joined())
+            } else {
+                message.payload = [UInt8](whole)
+            }
             ctx.state.withLock { $0.received.append(message) }
         }
     }

@@ -129,15 +129,18 @@ public final class Store: Sendable {
         public var arrivedAt: Instant
         /// Decoded ahead of the pipeline (see `InboxMessage.decoded`).
         public var decoded: Decoded?
+        /// `payload` is only the head of a too-large payload (see `InboxMessage.oversized`).
+        public var oversized: OversizedPayload?
 
         public init(topic: String, payload: [UInt8], qos: Int, retain: Bool, arrivedAt: Instant,
-                    decoded: Decoded? = nil) {
+                    decoded: Decoded? = nil, oversized: OversizedPayload? = nil) {
             self.topic = topic
             self.payload = payload
             self.qos = qos
             self.retain = retain
             self.arrivedAt = arrivedAt
             self.decoded = decoded
+            self.oversized = oversized
         }
     }
 
@@ -152,7 +155,8 @@ public final class Store: Sendable {
     /// what became of each, only after the commit.
     public func accept(_ arrivals: [Arrival]) throws -> [Accepted] {
         guard !arrivals.isEmpty else { return [] }
-        let hashes = arrivals.map { Digest.sha256Hex($0.payload) }
+        // A too-large payload is kept as its head, under the whole's hash.
+        let hashes = arrivals.map { $0.oversized?.sha256 ?? Digest.sha256Hex($0.payload) }
         return try recentArrivals.withLock { recent in
             var window = try recent ?? loadRecentArrivals()
             let (results, stored) = try pool.write { db in
@@ -193,7 +197,7 @@ public final class Store: Sendable {
                 guard case .new(let id) = result else { continue }
                 let a = arrivals[i]
                 committed.append(InboxMessage(id: id, topic: a.topic, payload: a.payload, arrivedAt: a.arrivedAt,
-                                              sha256: hashes[i], decoded: a.decoded))
+                                              sha256: hashes[i], decoded: a.decoded, oversized: a.oversized))
             }
             handoff.withLock { $0.append(committed) }
             return results
@@ -292,8 +296,13 @@ public final class Store: Sendable {
             db.cachedStatement(sql: "SELECT id, topic, payload, sha256, arrived_at FROM inbox WHERE id > ? ORDER BY id LIMIT ?"),
             arguments: [after, limit]
         ).map { row in
-            InboxMessage(id: row[0], topic: row[1], payload: [UInt8](row[2] as Data),
-                         arrivedAt: Instant(millis: row[4]), sha256: row[3])
+            var m = InboxMessage(id: row[0], topic: row[1], payload: [UInt8](row[2] as Data),
+                                 arrivedAt: Instant(millis: row[4]), sha256: row[3])
+            // The head of a too-large payload, stored under the whole's hash.
+            if m.payload.count == Limits.keptBytes, Digest.sha256Hex(m.payload) != m.sha256 {
+                m.oversized = OversizedPayload(size: nil, sha256: m.sha256)
+            }
+            return m
         }
     }
 
@@ -363,6 +372,8 @@ public final class Store: Sendable {
         public var alerts: [StoredAlert]
         /// The case ledger's head, when the batch appended to it (for the heads file).
         public var ledgerHead: LedgerHead?
+        /// Devices whose state the batch dropped from memory (`BatchOutcome.forgottenDevices`).
+        public var forgottenDevices = 0
     }
 
     /// Runs the next unprocessed messages through the pipeline and commits
@@ -378,12 +389,14 @@ public final class Store: Sendable {
             let messages = try handoff.withLock { $0.take(after: after, limit: limit) }
                 ?? Self.fetchUnprocessed(db, after: after, limit: limit)
             guard !messages.isEmpty else { return nil }
-            return (messages.count, pipeline.process(messages, ledger: Ledger(db: db), history: TrackIndex(db: db)))
+            return (messages.count, pipeline.process(messages, ledger: Ledger(db: db), history: TrackIndex(db: db),
+                                                             fixes: FixIndex(db: db)))
         }
         guard let work else { return nil }
         return try pool.write { db in
             let applied = try Self.apply(work.outcome, clock: pipeline.now, db)
-            return ProcessedBatch(messages: work.messages, alerts: applied.alerts, ledgerHead: applied.head)
+            return ProcessedBatch(messages: work.messages, alerts: applied.alerts, ledgerHead: applied.head,
+                                  forgottenDevices: work.outcome.forgottenDevices)
         }
     }
 }

@@ -64,6 +64,9 @@ struct Record: AsyncParsableCommand {
         var settings = MQTTSettings(config: configuration)
         settings.clientId = "\(configuration.broker.clientId)-record-\(getpid())"
         settings.cleanSession = true
+        // A feed keeps what the broker delivered, so that a replay of it
+        // meets the same limits the daemon does.
+        settings.maxPayloadBytes = .max
         let brokerURL = configuration.broker.url
         let recorder = FeedRecorder(limit: count)
         let watcher = ConnectionWatcher(brokerURL: brokerURL, whileAway: "messages sent meanwhile are not recorded")

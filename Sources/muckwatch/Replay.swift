@@ -188,9 +188,12 @@ final class FeedParsingThread: Sendable {
             while let (path, line) = merger.next() {
                 switch line {
                 case .success(let m):
-                    let decoded = decoder.decode(InboxMessage(id: 0, topic: m.topic, payload: m.payload, arrivedAt: m.t, sha256: ""))
-                    batch.append(Store.Arrival(topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, arrivedAt: m.t,
-                                               decoded: decoded))
+                    // The daemon's MQTT thread keeps only the head of a too-large payload; so does replay.
+                    let (payload, oversized) = OversizedPayload.cut(m.payload, limit: settings.limits.maxPayloadBytes)
+                    let decoded = decoder.decode(InboxMessage(id: 0, topic: m.topic, payload: payload, arrivedAt: m.t, sha256: "",
+                                                              oversized: oversized))
+                    batch.append(Store.Arrival(topic: m.topic, payload: payload, qos: m.qos, retain: m.retain, arrivedAt: m.t,
+                                               decoded: decoded, oversized: oversized))
                     if batch.count == batchSize {
                         guard hand(.batch(batch)) else { return }
                         batch.removeAll(keepingCapacity: true)

@@ -45,7 +45,7 @@ final class DaemonEndToEndTests: XCTestCase {
         try eventually("2 alert lines") { daemon.alertLines.count >= 2 }
         try eventually("all 17 messages processed") {
             try daemon.query { db in
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox WHERE id > (SELECT value FROM pipeline_state WHERE key='last_inbox_id')") == 0
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox WHERE id > COALESCE((SELECT value FROM pipeline_state WHERE key='last_inbox_id'), 0)") == 0
                     && Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox") == 17
             }
         }

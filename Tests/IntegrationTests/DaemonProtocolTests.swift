@@ -72,7 +72,7 @@ final class DaemonProtocolTests: XCTestCase {
         try eventually("all \(sent) messages processed") {
             try daemon.query { db in
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox") == sent
-                    && Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox WHERE id > (SELECT value FROM pipeline_state WHERE key='last_inbox_id')") == 0
+                    && Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox WHERE id > COALESCE((SELECT value FROM pipeline_state WHERE key='last_inbox_id'), 0)") == 0
             }
         }
         try eventually("2 alert lines") { daemon.alertLines.count >= 2 }

@@ -57,7 +57,8 @@ final class ReplayTests: XCTestCase {
     private func caseRows(_ run: String) throws -> [Row] {
         try DatabaseQueue(path: "\(dir)/\(run).db").read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM cases ORDER BY case_id")
-                + Row.fetchAll(db, sql: "SELECT case_id, kind, source, ts, sha256, prev_hash, chain_hash FROM evidence ORDER BY id")
+                + Row.fetchAll(db, sql: "SELECT case_id, kind, source, ts, sha256, last_seen FROM evidence ORDER BY id")
+                + Row.fetchAll(db, sql: "SELECT * FROM case_ledger ORDER BY seq")
         }
     }
 

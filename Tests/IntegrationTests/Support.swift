@@ -164,6 +164,8 @@ final class TestDaemon {
     var log: String { child?.log ?? "" }
     /// The log of the latest start.
     var logPath: String { "\(dir)/muckwatchd-\(starts).log" }
+    /// The running daemon's process id.
+    var pid: Int32? { child.map { $0.process.processIdentifier } }
     var isRunning: Bool { child?.process.isRunning ?? false }
 
     /// Starts the daemon and, unless told not to, waits for its subscription.

@@ -54,6 +54,8 @@ int mw_json_parse(mw_json_parser *parser, const uint8_t *bytes, size_t length,
                   const mw_json_node **nodes, size_t *count);
 
 /// A short English description of a failure code (static storage).
+/// Whether `code` is the error simdjson gives an integer beyond 64 bits (among other bad numbers).
+int mw_json_error_is_bigint(int code);
 const char *mw_json_error_message(int code);
 
 #ifdef __cplusplus
