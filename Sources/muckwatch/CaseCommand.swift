@@ -58,7 +58,8 @@ struct CaseCommand: ParsableCommand {
         } catch {
             throw CLIError("cannot move case \(id) in \(db.path): \(error)")
         }
-        print("\(id): \(previous.rawValue) → \(action.status.rawValue) by \(by) at \(Self.localTime(now, offsetSeconds: config.pipeline.incidents.utcOffsetSeconds))")
+        // The name is shown as stored, escaped: one move, one line.
+        print(TerminalText.escaped("\(id): \(previous.rawValue) → \(action.status.rawValue) by \(by) at \(Self.localTime(now, offsetSeconds: config.pipeline.incidents.utcOffsetSeconds))"))
     }
 
     /// `2026-12-01 21:10:00 (+08:00)`.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MuckwatchCore
 
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,11 +17,12 @@ struct Stats: ParsableCommand {
             print(try Output.json(s))
             return
         }
+        // The keys are kinds and reasons, some of them named by devices.
         func map(_ m: [String: Int]) -> String {
-            m.isEmpty ? "none" : m.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            m.isEmpty ? "none" : m.sorted { $0.key < $1.key }.map { "\($0.key.terminalEscaped) \($0.value)" }.joined(separator: ", ")
         }
         print("""
-            Store:        \(db.path)
+            Store:        \(db.path.terminalEscaped)
             Messages:     \(s.messages) kept (\(s.pending) not yet processed), \(s.duplicates) duplicate(s) recognised
             Records:      \(map(s.records))
             Dead letters: \(map(s.deadLetters))
