@@ -135,4 +135,31 @@ final class TerminalInjectionTests: XCTestCase {
         let history = try XCTUnwrap(c["history"] as? [[String: Any]])
         XCTAssertEqual(history.last?["by"] as? String, officer, "the store keeps what the officer typed")
     }
+
+    /// The daemon's log (journald shows it to operators) quotes a clip URL the
+    /// camera chose when the video is unreadable: escaped, on one line.
+    func testDaemonLogLinesAreEscaped() throws {
+        let home = "\(dir)/daemon", media = "\(dir)/daemon/media"
+        try FileManager.default.createDirectory(atPath: media, withIntermediateDirectories: true)
+        let broker = try TestBroker(dir: home)
+        let daemon = try TestDaemon(dir: home, brokerURL: broker.url, extraYAML: """
+            media:
+              roots: [\(media)]
+            """)
+        try daemon.start()
+        let publisher = try TestPublisher(port: broker.port, clientId: "evil-camera")
+        let event: [String: Any] = [
+            "camera": Self.camera, "event_id": "e-evil-0001", "ts": "2026-11-24T22:03:04.611+08:00", "type": "spill",
+            "plate": Self.plate, "confidence": 0.9, "lat": 22.596874, "lon": 114.060667,
+            "clip": ["url": "file://\(media)/\u{1B}]0;CLIP\u{07}\u{1B}[2J\nFORGED LINE \u{202E}x.mp4", "offset_s": 1.5],
+        ]
+        try publisher.publish("muckwatch/v1/camera/CAM-EVIL/event", String(decoding: try JSONSerialization.data(withJSONObject: event), as: UTF8.self))
+        try eventually("the daemon to log the unreadable clip (log: \(daemon.logPath))") { daemon.log.contains("is unreadable") }
+        _ = daemon.stop()
+        let log = try String(contentsOfFile: daemon.logPath, encoding: .utf8)
+        assertSafe(log, "muckwatchd's log")
+        let line = try XCTUnwrap(log.split(separator: "\n").first { $0.contains("is unreadable") })
+        XCTAssertTrue(line.contains(#"/\x1b]0;CLIP\x07\x1b[2J\nFORGED LINE \u202ex.mp4"#), String(line))
+        XCTAssertEqual(daemon.alertLines.count, 1)
+    }
 }
