@@ -33,6 +33,24 @@ public enum TerminalText {
         return out
     }
 
+    /// JSON text with the code points a terminal would act on written as JSON
+    /// escapes (`\u202e`): the same JSON value, safe to print. Only for JSON
+    /// text, where such code points can only be inside strings; the encoder
+    /// has already escaped the C0 controls.
+    public static func escapedJSON(_ json: String) -> String {
+        guard json.unicodeScalars.contains(where: { $0.value >= 0x7F && isInterpreted($0.value) }) else { return json }
+        var out = ""
+        out.reserveCapacity(json.utf8.count + 16)
+        for scalar in json.unicodeScalars {
+            if scalar.value >= 0x7F && isInterpreted(scalar.value) {
+                appendCodePoint(scalar.value, to: &out)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
     /// Whether the UTF-8 bytes hold nothing to escape. Looks only at the lead
     /// bytes that can start such a character: ASCII controls and `\`, 0xC2 (C1),
     /// 0xD8 (U+061C) and 0xE2 (U+2000–U+2FFF); CJK text never stops here.
@@ -59,6 +77,12 @@ public enum TerminalText {
             i = bytes.index(after: i)
         }
         return true
+    }
+
+    /// Whether a terminal (or a viewer of lines) would act on this code point
+    /// rather than show it: the controls, DEL and the format characters above.
+    static func isInterpreted(_ v: UInt32) -> Bool {
+        v < 0x20 || (0x7F..<0xA0).contains(v) || v == 0x061C || isFormatControl(v)
     }
 
     /// The format characters of U+2000–U+2FFF shown escaped: bidi marks,

@@ -46,7 +46,7 @@ enum Output {
     static func json<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        return TerminalText.escapedJSON(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
     /// Left-aligned columns; widths count characters, so wide CJK text may

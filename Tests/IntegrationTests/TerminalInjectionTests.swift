@@ -70,6 +70,7 @@ final class TerminalInjectionTests: XCTestCase {
     func caseId() throws -> String {
         let run = try store(["cases", "list", "--json"])
         XCTAssertEqual(run.status, 0, run.err)
+        assertSafe(run.out, "cases list --json")
         let cases = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [[String: Any]])
         XCTAssertEqual(cases.count, 1, run.out)
         let party = try XCTUnwrap(cases.first?["suspected_party"] as? [String: Any])
@@ -131,6 +132,7 @@ final class TerminalInjectionTests: XCTestCase {
 
         let json = try store(["cases", "show", id, "--json"])
         XCTAssertEqual(json.status, 0, json.err)
+        assertSafe(json.out, "cases show --json")
         let c = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])
         let history = try XCTUnwrap(c["history"] as? [[String: Any]])
         XCTAssertEqual(history.last?["by"] as? String, officer, "the store keeps what the officer typed")

@@ -70,6 +70,16 @@ final class TerminalTextTests: XCTestCase {
         XCTAssertEqual(TerminalText.escaped("\u{061C}"), #"\u061c"#)
     }
 
+    func testJSONKeepsItsValueAndShowsNothingRaw() throws {
+        let value = ["plate": "粤B\u{202E}0001\u{9B}2J\u{7F}\u{2028}", "note": "plain 深圳"]
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]), as: UTF8.self)
+        let shown = TerminalText.escapedJSON(json)
+        XCTAssertEqual(shown, #"{"note":"plain 深圳","plate":"粤B\u202e0001\u009b2J\u007f\u2028"}"#)
+        XCTAssertEqual(try JSONSerialization.jsonObject(with: Data(shown.utf8)) as? [String: String], value)
+        let plain = #"{"plate":"粤B0001"}"#
+        XCTAssertEqual(TerminalText.escapedJSON(plain), plain)
+    }
+
     func testBridgedAndSubstringText() {
         let text = String(Self.hostilePlate.dropFirst(0))
         XCTAssertEqual(text.terminalEscaped, TerminalText.escaped(Self.hostilePlate))
