@@ -138,6 +138,20 @@ final class TerminalInjectionTests: XCTestCase {
         XCTAssertEqual(history.last?["by"] as? String, officer, "the store keeps what the officer typed")
     }
 
+    /// A video whose tags carry escapes (a camera's firmware writes them):
+    /// `probe`'s summary shows them escaped.
+    func testProbeShowsAFilesTagsEscaped() throws {
+        let ffmpeg = try Tools.require("ffmpeg", package: "ffmpeg")
+        let video = "\(dir)/tagged.mp4"
+        let make = try runCommand(ffmpeg, ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=duration=1:size=64x48:rate=5",
+                                           "-metadata", "location=\(Self.plate)\u{202E}", "-movflags", "+use_metadata_tags", video])
+        XCTAssertEqual(make.status, 0, make.err)
+        let run = try muckwatch(["probe", video])
+        XCTAssertEqual(run.status, 0, run.err)
+        assertSafe(run.out, "probe")
+        XCTAssertTrue(run.out.contains("  location: \(Self.plateShown)\\u202e\n"), run.out)
+    }
+
     /// The daemon's log (journald shows it to operators) quotes a clip URL the
     /// camera chose when the video is unreadable: escaped, on one line.
     func testDaemonLogLinesAreEscaped() throws {
