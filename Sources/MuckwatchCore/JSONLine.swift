@@ -63,7 +63,9 @@ public struct JSONLine {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
+            // Also DEL, C1 and bidi controls, which JSON allows raw but a
+            // terminal showing the log would act on (`TerminalText`).
+            case _ where scalar.value < 0x20 || (scalar.value >= 0x7F && TerminalText.isInterpreted(scalar.value)):
                 let hex = String(scalar.value, radix: 16)
                 out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: out.unicodeScalars.append(scalar)

@@ -85,6 +85,18 @@ public enum StoreVerifier {
         } catch {
             throw StoreError(action: "cannot open the store \(path) read-only", underlying: error)
         }
+        // What is outside the store is read first: heads are written after
+        // their commit, so every head read now is in the snapshot read next,
+        // even while the daemon goes on writing.
+        let headEntries: [ChainHeads.Entry]?
+        do {
+            headEntries = try options.heads?.read()
+        } catch {
+            throw VerifyFailure(description: "\(error)")
+        }
+        let alertLines = try options.alertLog.flatMap { path in
+            FileManager.default.fileExists(atPath: path) ? try Data(contentsOf: URL(fileURLWithPath: path)) : nil
+        }
         return try queue.read { db in
             guard try db.tableExists("case_ledger") else {
                 throw VerifyFailure(description: """
@@ -99,8 +111,8 @@ public enum StoreVerifier {
                 throw VerifyFailure(description: "there is no case \(caseId) in \(path); `muckwatch cases list` shows the ids")
             }
             try walk.caseStates(db)
-            if let heads = options.heads { try walk.outside(heads: heads) }
-            if let alertLog = options.alertLog { try walk.alertLines(alertLog) }
+            if let heads = options.heads, let headEntries { try walk.outside(heads: heads, entries: headEntries) }
+            if let alertLog = options.alertLog, let alertLines { try walk.alertLines(alertLines, path: alertLog) }
             return walk.report
         }
     }
@@ -293,13 +305,7 @@ public enum StoreVerifier {
         /// Every head written outside the store must be in the store's chain
         /// at its place: a store cut back has fewer facts, a rewritten one
         /// other heads.
-        mutating func outside(heads: ChainHeads) throws {
-            let entries: [ChainHeads.Entry]
-            do {
-                entries = try heads.read()
-            } catch {
-                throw VerifyFailure(description: "\(error)")
-            }
+        mutating func outside(heads: ChainHeads, entries: [ChainHeads.Entry]) throws {
             guard let newest = entries.max(by: { $0.head.seq < $1.head.seq }) else {
                 if let head = report.head {
                     throw VerifyFailure(description: """
@@ -330,9 +336,7 @@ public enum StoreVerifier {
         }
 
         /// Each alert line's `chain` field must be a head of the store's chain.
-        mutating func alertLines(_ path: String) throws {
-            guard FileManager.default.fileExists(atPath: path) else { return }
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        mutating func alertLines(_ data: Data, path: String) throws {
             let key = Array("\"chain\":\"".utf8)
             var newest: (LedgerHead, Int)?
             for (i, line) in data.split(separator: 0x0a).enumerated() {

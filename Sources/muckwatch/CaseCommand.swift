@@ -71,7 +71,8 @@ struct CaseCommand: ParsableCommand {
                 `muckwatch verify` will report the store ahead of the heads file until muckwatchd next starts\n
                 """.utf8))
         }
-        print("\(id): \(previous.rawValue) → \(action.status.rawValue) by \(by) at \(Self.localTime(now, offsetSeconds: config.pipeline.incidents.utcOffsetSeconds))")
+        // The name is shown as stored, escaped: one move, one line.
+        print(TerminalText.escaped("\(id): \(previous.rawValue) → \(action.status.rawValue) by \(by) at \(Self.localTime(now, offsetSeconds: config.pipeline.incidents.utcOffsetSeconds))"))
     }
 
     /// The account that ran the command, as the OS says (the uid cannot be

@@ -90,7 +90,9 @@ struct Cases: ParsableCommand {
                 print(try Output.json(c))
                 return
             }
-            var lines = [
+            // Plates, names, summaries, URLs and notes are devices' and
+            // officers' text: every line appended is shown escaped.
+            var lines: TerminalLines = [
                 "Case \(c.id)  [\(c.status)]",
                 "Violation:        \(c.violation) (\(c.severity))",
                 "Summary:          \(c.summary)",
@@ -107,7 +109,7 @@ struct Cases: ParsableCommand {
             if !c.candidates.isEmpty {
                 lines.append("")
                 lines.append("Other candidates (trucks whose tracks passed near):")
-                lines.append(Output.table(
+                lines.append(table: Output.table(
                     ["RANK", "DEVICE", "PLATE", "COMPANY", "DISTANCE", "PASSED AT"],
                     c.candidates.enumerated().map { rank, k in
                         [String(rank + 1), k.id, k.plate ?? "-", k.company ?? "-",
@@ -118,7 +120,7 @@ struct Cases: ParsableCommand {
                 "",
                 "Evidence (\(c.evidenceCount)):",
             ]
-            lines.append(Output.table(
+            lines.append(table: Output.table(
                 ["TIME", "KIND", "SOURCE", "SHA-256 OF ORIGINAL", "CLIP"],
                 (c.evidence ?? []).map { e in
                     [e.ts, e.kind, e.source, e.sha256,
@@ -150,7 +152,7 @@ struct Cases: ParsableCommand {
             for h in c.history ?? [] {
                 lines.append("  \(h.at)  \(h.status)  by \(h.by)\(h.note.map { " — \($0)" } ?? "")")
             }
-            print(lines.joined(separator: "\n"))
+            print(lines.text)
         }
     }
 }

@@ -187,18 +187,21 @@ struct Probe: ParsableCommand {
             throw CLIError("\(error)")
         }
         let f = reader.format
-        var text = "Input:      \(input)\n"
-        text += "Container:  \(f.formatName) (\(f.formatLongName))"
+        // Tags, codec tags and telemetry problems are the file's text: shown
+        // escaped, so that a crafted file cannot drive the terminal.
+        func shown(_ s: String) -> String { TerminalText.escaped(s) }
+        var text = "Input:      \(shown(input))\n"
+        text += "Container:  \(shown(f.formatName)) (\(shown(f.formatLongName)))"
         if let d = f.duration { text += ", \(Self.seconds(d))" }
         if let b = f.bitRate { text += ", \(b / 1000) kb/s" }
         text += "\n"
         for key in ["creation_time", "location", "encoder"] {
-            if let v = f.tags[key] { text += "  \(key): \(v)\n" }
+            if let v = f.tags[key] { text += "  \(key): \(shown(v))\n" }
         }
         for s in reader.streams {
             let c = counts[s.index]
-            text += "Stream #\(s.index): \(s.codecType) \(s.codecName)"
-            if let tag = s.codecTag, s.codecType == "data" { text += " [\(tag)]" }
+            text += "Stream #\(s.index): \(shown(s.codecType)) \(shown(s.codecName))"
+            if let tag = s.codecTag, s.codecType == "data" { text += " [\(shown(tag))]" }
             if let w = s.width, let h = s.height { text += ", \(w)x\(h)" }
             if let r = s.averageFrameRate ?? s.frameRate, s.codecType == "video" { text += ", \(Self.rate(r)) fps" }
             text += ", time base \(s.timeBase)\n"
@@ -234,7 +237,7 @@ struct Probe: ParsableCommand {
                 if let t = last.time { text += " at \(RFC3339.format(t, offsetSeconds: 0))" }
                 text += "\n"
             }
-            for problem in reader.telemetry.compactMap(\.problem).prefix(5) { text += "  not trusted: \(problem)\n" }
+            for problem in reader.telemetry.compactMap(\.problem).prefix(5) { text += "  not trusted: \(shown(problem))\n" }
         }
         out.text(text)
     }

@@ -346,8 +346,9 @@ enum FeedTools {
         s == s.rounded() && s < 1e9 ? String(Int(s)) : String(format: "%.1f", s)
     }
 
-    /// One line on stderr.
+    /// One line on stderr, shown escaped: it may quote a feed's topic or a
+    /// broker's reason.
     static func note(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        FileHandle.standardError.write(Data((TerminalText.escaped(line) + "\n").utf8))
     }
 }

@@ -105,7 +105,7 @@ struct Replay: AsyncParsableCommand {
                     if drains.count >= Self.drainsAhead { _ = try await drains.removeFirst().value }
                 case .bad(let path, let bad):
                     badLines += 1
-                    FileHandle.standardError.write(Data("\(path): \(bad)\(strict ? "" : "; skipped")\n".utf8))
+                    FileHandle.standardError.write(Data((TerminalText.escaped("\(path): \(bad)\(strict ? "" : "; skipped")") + "\n").utf8))
                     if strict {
                         parsed.cancel()
                         try await worker.drain()
@@ -302,7 +302,7 @@ struct ReplaySummary: Encodable {
 
     func text(store: String, alertLog: String) -> String {
         func map(_ m: [String: Int]) -> String {
-            m.isEmpty ? "none" : m.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            m.isEmpty ? "none" : m.sorted { $0.key < $1.key }.map { "\($0.key.terminalEscaped) \($0.value)" }.joined(separator: ", ")
         }
         return """
             Replayed:     \(messages) message(s) in \(String(format: "%.2f", seconds)) s (\(Int(messagesPerSecond)) msg/s)\(badLines > 0 ? "; \(badLines) bad feed line(s) skipped" : "")
@@ -311,8 +311,8 @@ struct ReplaySummary: Encodable {
             Alerts:       \(map(alerts))
             Cases opened: \(casesOpened)
             Videos:       \(map(videos))
-            Store:        \(store)
-            Alert log:    \(alertLog)
+            Store:        \(store.terminalEscaped)
+            Alert log:    \(alertLog.terminalEscaped)
             """
     }
 }

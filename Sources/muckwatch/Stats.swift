@@ -1,4 +1,5 @@
 import ArgumentParser
+import MuckwatchCore
 
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,11 +18,12 @@ struct Stats: ParsableCommand {
             return
         }
         func megabytes(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }
+        // The keys are kinds and reasons, some of them named by devices.
         func map(_ m: [String: Int]) -> String {
-            m.isEmpty ? "none" : m.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            m.isEmpty ? "none" : m.sorted { $0.key < $1.key }.map { "\($0.key.terminalEscaped) \($0.value)" }.joined(separator: ", ")
         }
         print("""
-            Store:        \(db.path)
+            Store:        \(db.path.terminalEscaped)
             Messages:     \(s.messages) kept (\(s.pending) not yet processed), \(s.duplicates) duplicate(s) recognised
             Records:      \(map(s.records))
             Dead letters: \(map(s.deadLetters))

@@ -73,7 +73,7 @@ struct Tail: ParsableCommand {
             // Said once, and only before the log is first opened: the moment
             // between logrotate's rename and the new file is no news.
             if !said && !reader.isOpen && !FileManager.default.fileExists(atPath: path) {
-                FileHandle.standardError.write(Data("muckwatch tail: waiting for \(path) to appear\n".utf8))
+                FileHandle.standardError.write(Data("muckwatch tail: waiting for \(path.terminalEscaped) to appear\n".utf8))
                 said = true
             }
             for line in (try? reader.readAvailable(final: false)) ?? [] { printer.handle(line) }
@@ -141,9 +141,11 @@ struct AlertPrinter {
             return .invalid("no valid 'severity'")
         }
         guard filter.accepts(rule: rule, severity: severity, ts: ts) else { return .filtered }
+        // Every string of the line is the device's or the log's, and is
+        // shown escaped: a plate must not set the title or forge a line.
         let subject = object["subject"] as? [String: Any] ?? [:]
-        var who = (subject["plate"] as? String) ?? (subject["id"] as? String) ?? "?"
-        if let company = subject["company"] as? String { who += " " + company }
+        var who = ((subject["plate"] as? String) ?? (subject["id"] as? String) ?? "?").terminalEscaped
+        if let company = subject["company"] as? String { who += " " + company.terminalEscaped }
         let place: String
         if let lat = object["lat"] as? Double, let lon = object["lon"] as? Double {
             place = String(format: "%.5f,%.5f", lat, lon)
@@ -152,11 +154,11 @@ struct AlertPrinter {
         }
         let local = RFC3339.format(ts, offsetSeconds: offsetSeconds)
         let time = String(local.prefix(19)).replacingOccurrences(of: "T", with: " ")
-        let caseId = object["case_id"] as? String ?? "-"
-        let action = object["suggested_action"] as? String ?? "-"
-        let summary = object["summary"] as? String ?? ""
+        let caseId = (object["case_id"] as? String ?? "-").terminalEscaped
+        let action = (object["suggested_action"] as? String ?? "-").terminalEscaped
+        let summary = (object["summary"] as? String ?? "").terminalEscaped
         let sev = severity.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)
-        let ruleCol = rule.padding(toLength: 15, withPad: " ", startingAt: 0)
+        let ruleCol = rule.terminalEscaped.padding(toLength: 15, withPad: " ", startingAt: 0)
         guard colour else {
             return .shown("\(time)  \(sev)  \(ruleCol)  \(who)  \(place)  \(caseId)  \(action)  \(summary)")
         }

@@ -40,9 +40,9 @@ struct Verify: ParsableCommand {
             alertLog: noHeads && alertLog == nil ? nil : alertLogPath)
         do {
             let report = try StoreVerifier.verify(path: path, options: options)
-            print(report.summary)
+            print(TerminalText.escaped(report.summary))
         } catch let failure as VerifyFailure {
-            FileHandle.standardError.write(Data("verify: FAILED: \(failure.description)\n".utf8))
+            FileHandle.standardError.write(Data("verify: FAILED: \(TerminalText.escaped(failure.description))\n".utf8))
             throw ExitCode(1)
         } catch let error as CLIError {
             throw error

@@ -1,7 +1,9 @@
 // muckwatch: the operators' command line. Reads the store and the config;
 // links libmosquitto for the feed tools and the benchmark, FFmpeg for probe.
 import ArgumentParser
+import Logging
 import MuckwatchConfig
+import MuckwatchDaemon
 
 struct Muckwatch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,4 +14,7 @@ struct Muckwatch: AsyncParsableCommand {
         subcommands: [Cases.self, CaseCommand.self, Verify.self, Tail.self, Stats.self, CheckConfig.self, Decode.self, Bench.self, Replay.self, Record.self, Publish.self, Scenario.self, Probe.self, BenchAttribution.self, BenchDecode.self, BenchMemory.self])
 }
 
+// Replay and the feed tools log what the pipeline and the video workers say,
+// which quotes devices' text: escaped, as in the daemon.
+LoggingSystem.bootstrap { EscapingLogHandler(StreamLogHandler.standardError(label: $0)) }
 await Muckwatch.mainAsyncExitingWithCode2OnUsageErrors()

@@ -28,6 +28,21 @@ final class AlertOutputTests: XCTestCase {
         XCTAssertEqual(run(after).alerts.first?.caseId, "MW-20261125-0001")
     }
 
+    /// A plate with controls, a C1 CSI and a bidi override: the alert line is
+    /// valid JSON that gives the plate back exactly, one line, and shows none
+    /// of them raw to a terminal that `tail -f`s the log.
+    func testAlertLineEscapesWhatATerminalWouldActOn() throws {
+        let plate = "\u{1B}]0;PWNED\u{07}\u{9B}2J粤B\u{202E}0001\u{2028}\nFORGED LINE\u{7F}"
+        var feed = Feed(start: instant("2026-11-24T09:00:00+08:00"))
+        feed.event(after: 0, type: "spill", confidence: 0.9, plate: plate, camera: "CAM-01")
+        let line = try XCTUnwrap(run(feed).alerts.first?.jsonLine)
+        XCTAssertFalse(line.unicodeScalars.contains { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) || $0.value == 0x202E || $0.value == 0x2028 },
+                       line.debugDescription)
+        XCTAssertTrue(line.contains(#""plate":"\u001b]0;PWNED\u0007\u009b2J粤B\u202e0001\u2028\nFORGED LINE\u007f""#), line)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        XCTAssertEqual((object["subject"] as? [String: Any])?["plate"] as? String, plate)
+    }
+
     func testCaseNumbersCountUpWithinADay() {
         var feed = Feed(start: instant("2026-11-24T09:00:00+08:00"))
         for (i, camera) in ["CAM-01", "CAM-02", "CAM-03"].enumerated() {
