@@ -29,4 +29,44 @@ final class StoreMigrationTests: StoreTestCase {
         XCTAssertEqual(try rows("SELECT dedupe_key FROM inbox WHERE id = 1").first?[0] as Int64?,
                        Int64(bitPattern: 0x0d45638bbdad22b3))
     }
+
+    /// A store with cases from before the case ledger (v7): its cases are
+    /// chained as they are when it is opened, and verify then holds them.
+    func testAVersion7StoresCasesAreChainedOnOpeningAndVerify() throws {
+        let queue = try DatabaseQueue(path: path)
+        try Store.migrator.migrate(queue, upTo: "v7: several records per message")
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO inbox (topic, payload, sha256, arrived_at, qos, retain, dedupe_key) VALUES (?, ?, ?, ?, 1, 0, 0);
+                INSERT INTO cases (case_id, rule, severity, status, legal_basis, penalty, subject_kind, subject_id, plate, company,
+                  lat, lon, first_seen, last_seen, created_at, verify_by, suggested_action, prior_incidents, summary)
+                VALUES ('MW-20261124-0001', 'spill', 'critical', 'registered', '《条例》第十条', NULL, 'truck', 'T-0001', '粤B12345',
+                  NULL, 22.5431, 114.058, 1, 2, 3, 4, 'enforce', 0, 'CAM-07 saw a spill');
+                INSERT INTO case_candidates (case_id, rank, device, plate, company, distance_m, passed_at, lat, lon)
+                VALUES ('MW-20261124-0001', 1, 'T-0002', NULL, NULL, 31.5, 1, 22.5, 114.0);
+                INSERT INTO case_status_history (case_id, status, actor, at, note) VALUES
+                  ('MW-20261124-0001', 'draft', 'muckwatchd', 3, 'opened by rule spill'),
+                  ('MW-20261124-0001', 'registered', 'Officer Li', 5, 'checked');
+                INSERT INTO evidence (case_id, kind, source, ts, sha256, inbox_id, clip_url, frame_offset_s, prev_hash, chain_hash)
+                VALUES ('MW-20261124-0001', 'camera_event', 'CAM-07', 2, ?, 1, NULL, NULL, '', 'x');
+                """, arguments: [Topic.camera(), Data(spillPayload.utf8), spillPayloadSHA256,
+                                 instant("2026-11-24T21:16:41+08:00").millis, spillPayloadSHA256])
+        }
+        try queue.close()
+
+        let store = try Store(path: path)
+        XCTAssertEqual(try store.ledgerHead()?.seq, 5, "opened, a candidate, two status moves, one evidence row")
+        let report = try StoreVerifier.verify(path: path, options: VerifyOptions())
+        XCTAssertEqual(report.cases, 1)
+        XCTAssertEqual(report.evidence, 1)
+        XCTAssertEqual(report.statusMoves, 2)
+        XCTAssertEqual(report.candidates, 1)
+        // Chained from then on: an edit is found.
+        try DatabaseQueue(path: path).writeWithoutTransaction { db in
+            try db.execute(sql: "DROP TRIGGER cases_facts_fixed; UPDATE cases SET plate = '粤B99999'")
+        }
+        XCTAssertThrowsError(try StoreVerifier.verify(path: path, options: VerifyOptions())) { error in
+            XCTAssertTrue("\(error)".contains("case MW-20261124-0001: its opening facts"), "\(error)")
+        }
+    }
 }
