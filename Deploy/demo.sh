@@ -272,6 +272,10 @@ stop_all
 heading "DAEMON LOG — last 25 lines of $DAEMON_LOG"
 tail -n 25 "$DAEMON_LOG"
 
+# --- What the legal office relies on ----------------------------------------------------
+show "PROOF 核验 — muckwatch verify (nothing in the cases changed since it was written)" \
+  "$BIN/muckwatch" verify "${STORE_ARGS[@]}" --alert-log "$ALERTS"
+
 heading "Where things are"
 cat <<EOF
   alert log        $ALERTS
@@ -283,6 +287,7 @@ Explore:
   $BIN/muckwatch cases list --db $DB --config $CONFIG
   $BIN/muckwatch cases show ${first_case:-CASE_ID} --db $DB --config $CONFIG
   $BIN/muckwatch stats --db $DB --json
+  $BIN/muckwatch verify --db $DB --alert-log $ALERTS
 Remove it all with: make clean-demo
 EOF
 
