@@ -20,14 +20,6 @@ struct FixIndex: FixHistory {
             WHERE device = ?1 AND ts >= (SELECT MAX(ts) FROM truck_telemetry WHERE device = ?1) - ?2
             ORDER BY inbox_id DESC, part DESC LIMIT ?3
             """), arguments: [device, Int64(spanS * 1000), limit])
-        return rows.reversed().map { r in
-            var t = TruckTelemetry(device: r[0], ts: Instant(millis: r[1]), plate: r[2], lat: r[3], lon: r[4], speedKmh: r[5],
-                                   headingDeg: r[6], cover: CoverState(rawValue: r[7]) ?? .unknown,
-                                   load: LoadState(rawValue: r[8]) ?? .unknown, loadKg: r[9],
-                                   body: BodyState(rawValue: r[10]) ?? .unknown, seq: r[11])
-            t.late = r[12]
-            t.marks = r[13]
-            return t
-        }
+        return rows.reversed().map { Store.truckTelemetry($0, from: 0) }
     }
 }

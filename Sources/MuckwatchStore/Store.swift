@@ -354,15 +354,21 @@ public final class Store: Sendable {
         try Row.fetchAll(db, sql: """
             SELECT inbox_id, device, ts, plate, lat, lon, speed_kmh, heading_deg, cover, load, load_kg, body, seq, late, marks
             FROM truck_telemetry WHERE inbox_id BETWEEN ? AND ? ORDER BY inbox_id, part
-            """, arguments: [first, last]).map { r in
-            var t = TruckTelemetry(device: r[1], ts: Instant(millis: r[2]), plate: r[3], lat: r[4], lon: r[5], speedKmh: r[6],
-                                   headingDeg: r[7], cover: CoverState(rawValue: r[8]) ?? .unknown,
-                                   load: LoadState(rawValue: r[9]) ?? .unknown, loadKg: r[10],
-                                   body: BodyState(rawValue: r[11]) ?? .unknown, seq: r[12])
-            t.late = r[13]
-            t.marks = r[14]
-            return (r[0], t)
-        }
+            """, arguments: [first, last]).map { ($0[0], truckTelemetry($0, from: 1)) }
+    }
+
+    /// A fix from the columns `device, ts, plate, lat, lon, speed_kmh,
+    /// heading_deg, cover, load, load_kg, body, seq, late, marks` of
+    /// truck_telemetry, starting at column `first`.
+    static func truckTelemetry(_ r: Row, from first: Int) -> TruckTelemetry {
+        var t = TruckTelemetry(device: r[first], ts: Instant(millis: r[first + 1]), plate: r[first + 2], lat: r[first + 3],
+                               lon: r[first + 4], speedKmh: r[first + 5], headingDeg: r[first + 6],
+                               cover: CoverState(rawValue: r[first + 7]) ?? .unknown,
+                               load: LoadState(rawValue: r[first + 8]) ?? .unknown, loadKg: r[first + 9],
+                               body: BodyState(rawValue: r[first + 10]) ?? .unknown, seq: r[first + 11])
+        t.late = r[first + 12]
+        t.marks = r[first + 13]
+        return t
     }
 
     /// One processed batch: how many messages it covered and the alert lines
