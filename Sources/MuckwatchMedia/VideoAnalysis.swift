@@ -20,6 +20,9 @@ public struct VideoAnalysis: Sendable {
     public var fileSHA256: String?
     /// Nil when the video was read; else why not, in one sentence.
     public var unreadable: String?
+    /// Why the video was read only in part (cut short, a read error before
+    /// its end): what was read is kept, but the analysis is not `ok`.
+    public var partial: String?
     public var formatName: String?
     public var durationS: Double?
     public var clockSource: WallClockSource?
@@ -37,6 +40,9 @@ public struct VideoAnalysis: Sendable {
     public var untrustedSamples = 0
 
     public init(url: String) { self.url = url }
+
+    /// `ok`, `partial` or `unreadable`, as the store records it.
+    public var status: String { unreadable != nil ? "unreadable" : partial != nil ? "partial" : "ok" }
 
     /// The frame of `url` at `eventTime` (or `offsetS` seconds into it, when
     /// the event says), and the keyframe at or before it.
