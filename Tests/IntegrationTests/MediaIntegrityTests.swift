@@ -44,31 +44,60 @@ final class MediaIntegrityTests: VideoTestCase {
     func testSwappingTheClipForASymlinkNeverYieldsTheOutsideFile() throws {
         let inside = try makeVideo("media/x/.inside.mp4", seconds: 2)
         let outside = try makeVideo("elsewhere/outside.mp4", seconds: 5)
+        let clip = "\(media)/x/clip.mp4"
+        XCTAssertEqual(link(inside, clip), 0)
+        try race(clip: clip, inside: inside, outside: outside) { [media] in
+            let fileTemp = "\(media)/x/.swap-file", linkTemp = "\(media)/x/.swap-link"
+            unlink(fileTemp)
+            link(inside, fileTemp)
+            rename(fileTemp, clip)
+            unlink(linkTemp)
+            symlink(outside, linkTemp)
+            rename(linkTemp, clip)
+        } restore: {
+            unlink(clip)
+            link(inside, clip)
+        }
+    }
+
+    /// The same with the folder: `media/x/sub` is a real folder, then a
+    /// symlink to a folder outside holding a `clip.mp4` of its own.
+    func testSwappingAFolderForASymlinkNeverYieldsTheOutsideFile() throws {
+        try FileManager.default.createDirectory(atPath: "\(media)/x/sub", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: "\(dir!)/elsewhere/sub", withIntermediateDirectories: true)
+        let inside = try makeVideo("media/x/sub/clip.mp4", seconds: 2)
+        let outside = try makeVideo("elsewhere/sub/clip.mp4", seconds: 5)
+        let sub = "\(media)/x/sub", parked = "\(media)/x/.sub-real", linkTemp = "\(media)/x/.sub-link"
+        try race(clip: inside, inside: inside, outside: outside) { [dir] in
+            rename(sub, parked)
+            symlink("\(dir!)/elsewhere/sub", linkTemp)
+            rename(linkTemp, sub)
+            unlink(sub)
+            rename(parked, sub)
+        } restore: {
+            if rename(parked, sub) != 0 { unlink(linkTemp) }
+        }
+    }
+
+    /// Runs `swap` over and over on a thread for 6 s while analysing `clip`
+    /// the daemon's way (clips and segments in turn), and checks each result.
+    private func race(clip: String, inside: String, outside: String, swap: @escaping @Sendable () -> Void,
+                      restore: @escaping @Sendable () -> Void) throws {
         let insideSHA = try Self.sha256(inside), outsideSHA = try Self.sha256(outside)
         let insideDuration = try XCTUnwrap(VideoAnalysis.segment(
             url: inside, source: "D-01", start: Instant(millis: 0), options: rootedOptions, srtUTCOffsetSeconds: 0).durationS)
-        let clip = "\(media)/x/clip.mp4"
-        XCTAssertEqual(link(inside, clip), 0)
-
         let until = Date().addingTimeInterval(6)
         let swapped = DispatchSemaphore(value: 0)
-        let swapper = Thread { [media] in
-            let fileTemp = "\(media)/x/.swap-file", linkTemp = "\(media)/x/.swap-link"
-            while Date() < until {
-                unlink(fileTemp)
-                link(inside, fileTemp)
-                rename(fileTemp, clip)
-                unlink(linkTemp)
-                symlink(outside, linkTemp)
-                rename(linkTemp, clip)
-            }
-            rename(fileTemp, clip)
+        let swapper = Thread {
+            while Date() < until { swap() }
+            restore()
             swapped.signal()
         }
         swapper.start()
 
         var runs = 0, refused = 0, insideOK = 0
         var wrong: [String] = []
+        var reasons: [String: Int] = [:]
         while Date() < until {
             let a = runs % 2 == 0
                 ? VideoAnalysis.clip(url: "file://\(clip)", offsetS: 0.5, eventTime: Instant(millis: 0), options: rootedOptions)
@@ -78,6 +107,9 @@ final class MediaIntegrityTests: VideoTestCase {
             if let reason = a.unreadable {
                 refused += 1
                 if reason.isEmpty { wrong.append("refused without a reason") }
+                let kind = reason.contains("outside the media roots") ? "outside the media roots"
+                    : reason.contains("changed while") ? "changed while being opened" : reason
+                reasons[kind, default: 0] += 1
                 continue
             }
             if a.status == "ok", a.fileSHA256 == insideSHA, let d = a.durationS, abs(d - insideDuration) < 1e-6 {
@@ -88,7 +120,7 @@ final class MediaIntegrityTests: VideoTestCase {
             wrong.append("run \(runs): \(a.status), duration \(a.durationS.map { "\($0)" } ?? "?") s, \(which), \(a.partial ?? "")")
         }
         swapped.wait()
-        print("race: \(runs) analyses, \(insideOK) ok with the inside file, \(refused) refused, \(wrong.count) wrong")
+        print("race on \(clip): \(runs) analyses, \(insideOK) ok with the inside file, \(refused) refused \(reasons), \(wrong.count) wrong")
         XCTAssertGreaterThanOrEqual(runs, 200)
         XCTAssertGreaterThan(insideOK, 0, "the inside file was never read")
         XCTAssertGreaterThan(refused, 0, "the swap never caught an open")
