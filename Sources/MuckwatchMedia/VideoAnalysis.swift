@@ -157,7 +157,11 @@ public struct VideoAnalysis: Sendable {
         do {
             fileSHA256 = try reader.demuxer.fileSHA256()
         } catch {
+            // Nothing read from it stands: not a frame, not a position.
             unreadable = error.description
+            frame = nil
+            keyframe = nil
+            track = []
         }
     }
 }
