@@ -125,5 +125,7 @@ if ProcessInfo.processInfo.environment["MUCKWATCH_FUZZ"] != nil {
         .executableTarget(name: "fuzz-jt808", dependencies: ["MuckwatchCore"], path: "Sources/FuzzJT808"),
         .executableTarget(name: "fuzz-hj212", dependencies: ["MuckwatchCore"], path: "Sources/FuzzHJ212"),
         .executableTarget(name: "fuzz-dji-osd", dependencies: ["MuckwatchCore"], path: "Sources/FuzzDJIOSD"),
+        .executableTarget(name: "fuzz-media-location", dependencies: ["MuckwatchMedia", "CFFmpeg"],
+                          path: "Sources/FuzzMediaLocation"),
     ]
 }

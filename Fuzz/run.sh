@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fuzzes the three device-protocol decoders with libFuzzer for a bounded time
-# and keeps what it learns: builds fuzz-jt808, fuzz-hj212 and fuzz-dji-osd
+# Fuzzes the three device-protocol decoders and the media-location resolver
+# with libFuzzer for a bounded time and keeps what it learns: builds
+# fuzz-jt808, fuzz-hj212, fuzz-dji-osd and fuzz-media-location
 # (MUCKWATCH_FUZZ=1, ASan + libFuzzer, scratch path .build-fuzz), runs each on
 # a copy of its corpus, merges inputs with new coverage back into
 # Fuzz/corpus/<name>/, copies crash files to Fuzz/crashes/<name>/ and prints,
@@ -9,7 +10,7 @@
 #
 # Usage: Fuzz/run.sh [SECONDS_PER_TARGET]    (default 60)
 #   FUZZ_CONFIG=debug|release   build configuration (default debug)
-#   FUZZ_TARGETS="jt808 hj212"  only these targets (default all three)
+#   FUZZ_TARGETS="jt808 hj212"  only these targets (default all four)
 #   FUZZ_JOBS=N                 swift build -j
 #
 # Installs nothing beyond Deploy/setup-deps.sh. See Fuzz/README.md.
@@ -28,7 +29,7 @@ esac
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 config=${FUZZ_CONFIG:-debug}
-targets=(${FUZZ_TARGETS:-jt808 hj212 dji-osd})
+targets=(${FUZZ_TARGETS:-jt808 hj212 dji-osd media-location})
 # A merged corpus over these limits is reported (the repo keeps it small).
 max_files=300
 max_kb=1024
@@ -61,7 +62,9 @@ build_flags=(--scratch-path .build-fuzz -c "$config" --sanitize=fuzzer --sanitiz
 bin_dir=$root/.build-fuzz/$config
 mkdir -p "$root/.build-fuzz"
 for name in "${targets[@]}"; do
-  case $name in jt808 | hj212 | dji-osd) ;; *) log "unknown target '$name' (jt808, hj212, dji-osd)"; exit 2 ;; esac
+  case $name in jt808 | hj212 | dji-osd | media-location) ;;
+    *) log "unknown target '$name' (jt808, hj212, dji-osd, media-location)"; exit 2 ;;
+  esac
   log "building fuzz-$name ($config)"
   if ! MUCKWATCH_FUZZ=1 swift build "${build_flags[@]}" --product "fuzz-$name" >"$root/.build-fuzz/build-$name.log" 2>&1; then
     grep -v -e 'Cannot export local symbol' "$root/.build-fuzz/build-$name.log" | tail -n 40 >&2
@@ -130,7 +133,7 @@ for name in "${targets[@]}"; do
   if ((after > max_files || kb > max_kb)); then
     log "$name: the corpus has $after files, ${kb} KB (keep it under $max_files files and $max_kb KB; see Fuzz/README.md)"
   fi
-  summary+=("$(printf '%-8s executions %10s   exec/s %7s   crashes %d   corpus %d -> %d files (%d KB)' \
+  summary+=("$(printf '%-14s executions %10s   exec/s %7s   crashes %d   corpus %d -> %d files (%d KB)' \
     "$name" "${execs:-?}" "${speed:-?}" "$ncrash" "$before" "$after" "$kb")")
 done
 

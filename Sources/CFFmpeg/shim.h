@@ -12,6 +12,7 @@
 #include <libavutil/opt.h>
 #include <libavutil/rational.h>
 #include <libavutil/log.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -21,6 +22,16 @@ static inline int cffmpeg_error_exit(void) { return AVERROR_EXIT; }
 static inline int cffmpeg_time_base(void) { return AV_TIME_BASE; }
 static inline int cffmpeg_pkt_flag_key(void) { return AV_PKT_FLAG_KEY; }
 static inline int cffmpeg_pkt_flag_discard(void) { return AV_PKT_FLAG_DISCARD; }
+
+/// open(2)'s O_PATH (a descriptor that only names a folder, for openat),
+/// which glibc shows only under _GNU_SOURCE; its value on Linux otherwise.
+static inline int cffmpeg_o_path(void) {
+#ifdef O_PATH
+    return O_PATH;
+#else
+    return 010000000;
+#endif
+}
 
 /// FFmpeg's own log lines go nowhere by default, except that the last
 /// error-level line of each thread is kept: an open that fails then says

@@ -169,7 +169,8 @@ public final class VideoWorkers: Sendable {
         guard let filter = droneTelemetryFilter,
               case let topic = filter.topic(device: level), routes.route(topic)?.kind == .droneTelemetry
         else {
-            analysis.note = "\(analysis.track.count) drone position(s) found, but no drone_telemetry topic filter to pass them on"
+            analysis.note = [analysis.note, "\(analysis.track.count) drone position(s) found, but no drone_telemetry topic filter to pass them on"]
+                .compactMap { $0 }.joined(separator: "; ")
             analysis.track = []
             return
         }
@@ -205,6 +206,9 @@ public final class VideoWorkers: Sendable {
         if let reason = a.unreadable {
             logger.warning("video of inbox message \(job.inboxId) is unreadable: \(reason)")
             return
+        }
+        if let reason = a.partial {
+            logger.warning("video of inbox message \(job.inboxId) was read only in part: \(reason)")
         }
         switch job.kind {
         case .clip:

@@ -185,15 +185,21 @@ private func interruptCallback(_ opaque: UnsafeMutableRawPointer?) -> Int32 {
 }
 
 /// Demuxes one file or stream with libavformat, packet by packet, without
-/// decoding. Owns its `AVFormatContext` and packet; use it from one thread.
+/// decoding. Owns its `AVFormatContext` and packet, and for a local file
+/// the descriptor it reads through; use it from one thread.
 public final class Demuxer {
     public let input: String
     public let format: FormatInfo
     public let streams: [StreamInfo]
+    /// Why a local file is only part of what its index describes (nil if it
+    /// is whole, or the input has no index to judge by).
+    public let cutShort: String?
     private var context: UnsafeMutablePointer<AVFormatContext>?
     private var packet: UnsafeMutablePointer<AVPacket>?
     private let interrupt: DemuxInterrupt
     private let readTimeoutS: Double
+    /// A local file's descriptor and hash; nil for a network stream.
+    private let fileIO: MediaFileIO?
 
     /// Opens `input` (a path, `file://` URL, or a URL of an allowed protocol)
     /// and reads the stream information, as ffprobe does before it lists packets.
@@ -204,11 +210,24 @@ public final class Demuxer {
         self.readTimeoutS = options.readTimeoutS
         precondition(ffmpegLogCaptured)
         _ = lastFFmpegErrorLine()   // nothing left over from an earlier input on this thread
-        let url = try MediaLocation.resolve(input, options: options)
+        let url: String
+        switch try MediaLocation.open(input, options: options) {
+        case .network(let address):
+            url = address
+            fileIO = nil
+        case .file(let file):
+            // Named for the demuxer's probe (the extension), never opened by it.
+            url = file.path
+            fileIO = try MediaFileIO(file)
+        }
 
         guard let ctx = avformat_alloc_context() else { throw MediaError(input: input, reason: "out of memory") }
         ctx.pointee.interrupt_callback = AVIOInterruptCB(
             callback: interruptCallback, opaque: Unmanaged.passUnretained(interrupt).toOpaque())
+        if let fileIO {
+            ctx.pointee.pb = fileIO.context
+            ctx.pointee.io_open = refuseNestedOpen
+        }
         var dict: OpaquePointer?
         func set(_ key: String, _ value: String) { av_dict_set(&dict, key, value, 0) }
         set("protocol_whitelist", options.protocols.joined(separator: ","))
@@ -223,7 +242,7 @@ public final class Demuxer {
         let rc = avformat_open_input(&opened, url, nil, &dict)
         av_dict_free(&dict)
         guard rc >= 0, let opened else {
-            // avformat_open_input frees the context on failure.
+            // avformat_open_input frees the context on failure (not our AVIOContext).
             throw Self.openError(rc, input: input, interrupt: interrupt, timeout: options.openTimeoutS)
         }
         context = opened
@@ -243,11 +262,46 @@ public final class Demuxer {
         streams = (0..<Int(opened.pointee.nb_streams)).compactMap { i in
             opened.pointee.streams[i].map { Self.streamInfo($0, index: i) }
         }
+        cutShort = fileIO.flatMap { Self.cutShort(opened, fileSize: $0.file.size) }
     }
 
     deinit {
         av_packet_free(&packet)
+        // Before `fileIO` (a stored property) frees the AVIOContext the input reads through.
         avformat_close_input(&context)
+    }
+
+    /// The local file being read; nil for a network stream.
+    public var file: MediaFile? { fileIO?.file }
+
+    /// The SHA-256 of the local file demuxed, from the bytes the demuxer
+    /// read through its descriptor, the rest read from the same descriptor;
+    /// nil for a network stream. Throws if the file changed while read.
+    public func fileSHA256() throws(MediaError) -> String? {
+        try fileIO?.sha256()
+    }
+
+    /// A file cut short still opens when its index comes first (an MP4 with
+    /// `moov` at the front): the index then places packets past the end,
+    /// which the demuxer reports as a plain end of file.
+    private static func cutShort(_ ctx: UnsafeMutablePointer<AVFormatContext>, fileSize: Int64) -> String? {
+        var total = 0, beyond = 0
+        var reach: Int64 = 0
+        for i in 0..<Int(ctx.pointee.nb_streams) {
+            guard let stream = ctx.pointee.streams[i] else { continue }
+            for j in 0..<avformat_index_get_entries_count(stream) {
+                guard let entry = avformat_index_get_entry(stream, j) else { continue }
+                let end = entry.pointee.pos + Int64(entry.pointee.size)
+                total += 1
+                if end > fileSize {
+                    beyond += 1
+                    reach = max(reach, end)
+                }
+            }
+        }
+        guard beyond > 0 else { return nil }
+        return "the file is cut short: its index places \(beyond) of \(total) packets past its end"
+            + " (the file has \(fileSize) bytes, the index reaches byte \(reach))"
     }
 
     private static func openError(_ rc: Int32, input: String, interrupt: DemuxInterrupt, timeout: Double,

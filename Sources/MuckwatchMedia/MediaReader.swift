@@ -40,6 +40,11 @@ public final class MediaReader {
     public private(set) var clock: WallClock?
     /// Telemetry decoded so far, in demux order (sidecar samples first).
     public private(set) var telemetry: [TelemetrySample] = []
+    /// Why a sidecar beside the file was not read (a symlink, too large, ...).
+    public private(set) var sidecarProblem: String?
+    /// A read error met while reading ahead: thrown by `next()` once the
+    /// packets before it have been handed out.
+    private var readError: MediaError?
     private var ahead: [Packet] = []
     private var aheadIndex = 0
     private let klvStreams: Set<Int>
@@ -62,19 +67,29 @@ public final class MediaReader {
         subtitleStreams = Set(demuxer.streams.filter { $0.codecType == "subtitle" && subtitleCodecs.contains($0.codecName) }.map(\.index))
         movText = Set(demuxer.streams.filter { $0.codecName == "mov_text" }.map(\.index))
         dataStreams = klvStreams.union(subtitleStreams)
-        if sidecarSRT, let sidecar = Self.sidecar(of: input) { readSidecar(sidecar) }
+        if sidecarSRT, let sidecar = demuxer.file?.sidecar(extensions: ["SRT", "srt"]) {
+            if let bytes = sidecar.bytes {
+                readSidecar(bytes)
+            } else {
+                sidecarProblem = "sidecar \(sidecar.name) not read: \(sidecar.problem ?? "unknown")"
+            }
+        }
 
         var producer: WallClock?, misb: WallClock?
-        while ahead.count < discoveryPackets, producer == nil, misb == nil,
-              let packet = try read() {
-            ahead.append(packet)
-            if let us = packet.producerWallclockMicros, let t = packet.seconds {
-                producer = WallClock(source: .producerReferenceTime, anchorMicros: us, anchorMediaSeconds: t)
+        do throws(MediaError) {
+            while ahead.count < discoveryPackets, producer == nil, misb == nil,
+                  let packet = try read() {
+                ahead.append(packet)
+                if let us = packet.producerWallclockMicros, let t = packet.seconds {
+                    producer = WallClock(source: .producerReferenceTime, anchorMicros: us, anchorMediaSeconds: t)
+                }
+                if misb == nil, let sample = telemetry.last(where: { $0.source == .misbKLV && $0.problem == nil }),
+                   let time = sample.time, let t = sample.mediaSeconds {
+                    misb = WallClock(source: .misbTimestamp, anchorMicros: time.millis * 1000, anchorMediaSeconds: t)
+                }
             }
-            if misb == nil, let sample = telemetry.last(where: { $0.source == .misbKLV && $0.problem == nil }),
-               let time = sample.time, let t = sample.mediaSeconds {
-                misb = WallClock(source: .misbTimestamp, anchorMicros: time.millis * 1000, anchorMediaSeconds: t)
-            }
+        } catch {
+            readError = error
         }
         let start = demuxer.format.startTime ?? 0
         if let rt = demuxer.format.startTimeRealtimeMicros {
@@ -92,6 +107,8 @@ public final class MediaReader {
 
     public var format: FormatInfo { demuxer.format }
     public var streams: [StreamInfo] { demuxer.streams }
+    /// Why the file is only part of what its index describes (see `Demuxer.cutShort`).
+    public var cutShort: String? { demuxer.cutShort }
 
     /// The next packet in demux order, nil at the end.
     public func next() throws(MediaError) -> Packet? {
@@ -101,6 +118,10 @@ public final class MediaReader {
                 if aheadIndex == ahead.count { ahead = [] ; aheadIndex = 0 }
             }
             return ahead[aheadIndex]
+        }
+        if let error = readError {
+            readError = nil
+            throw error
         }
         return try read()
     }
@@ -163,31 +184,12 @@ public final class MediaReader {
                         lat: r.lat, lon: r.lon, altM: r.absoluteAltM ?? r.relativeAltM, headingDeg: r.headingDeg)
     }
 
-    private func readSidecar(_ path: String) {
-        guard let data = FileManager.default.contents(atPath: path) else { return }
+    private func readSidecar(_ bytes: [UInt8]) {
         let start = demuxer.format.startTime ?? 0
-        for record in DJISRT.parse(Array(data)).records {
+        for record in DJISRT.parse(bytes).records {
             telemetry.append(sample(record, source: .djiSidecar, streamIndex: nil,
                                     mediaSeconds: start + Double(record.startMillis) / 1000))
         }
-    }
-
-    /// `clip.SRT` or `clip.srt` beside a local `clip.mp4`.
-    private static func sidecar(of input: String) -> String? {
-        let path: String
-        if input.hasPrefix("file://") {
-            guard let url = URL(string: input), url.isFileURL else { return nil }
-            path = url.path
-        } else if MediaLocation.scheme(of: input) == nil {
-            path = input
-        } else {
-            return nil
-        }
-        let base = (path as NSString).deletingPathExtension
-        for ext in ["SRT", "srt"] where FileManager.default.fileExists(atPath: base + "." + ext) {
-            return base + "." + ext
-        }
-        return nil
     }
 }
 

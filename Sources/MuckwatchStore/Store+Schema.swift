@@ -144,7 +144,7 @@ extension Store {
                 CREATE TABLE video_analyses (
                   inbox_id INTEGER PRIMARY KEY REFERENCES inbox(id),
                   url TEXT NOT NULL,
-                  status TEXT NOT NULL,            -- 'ok' | 'unreadable'
+                  status TEXT NOT NULL,            -- 'ok' | 'partial' | 'unreadable'
                   reason TEXT,                     -- why unreadable, or why no frame could be placed
                   file_sha256 TEXT,
                   format_name TEXT, duration_s REAL, clock_source TEXT,

@@ -53,18 +53,21 @@ extension Store {
         }
     }
 
-    /// Writes what demuxing found, and chains it to the cases that hold the
-    /// message as evidence; returns the case ledger's head if it moved. A
-    /// second result for the same message is ignored: the first stands.
+    /// Writes what demuxing found: status `ok`, `partial` (cut short, or a
+    /// read error before the end; what was read is kept) or `unreadable`,
+    /// with the reason; and chains it to the cases that hold the message as
+    /// evidence. Returns the case ledger's head if it moved. A second result
+    /// for the same message is ignored: the first stands.
     @discardableResult
     public func record(_ a: VideoAnalysis, for inboxId: Int64) throws -> LedgerHead? {
-        try pool.write { db in
+        let reason = a.unreadable ?? [a.partial, a.note].compactMap { $0 }.joined(separator: "; ")
+        return try pool.write { db -> LedgerHead? in
             try db.execute(sql: """
                 INSERT OR IGNORE INTO video_analyses (inbox_id, url, status, reason, file_sha256, format_name, duration_s,
                   clock_source, target_s, frame_pts, frame_s, frame_wall, keyframe_pts, keyframe_s, keyframe_wall,
                   track_points, untrusted_samples)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [inboxId, a.url, a.unreadable == nil ? "ok" : "unreadable", a.unreadable ?? a.note,
+                """, arguments: [inboxId, a.url, a.status, reason.isEmpty ? nil : reason,
                                  a.fileSHA256, a.formatName, a.durationS, a.clockSource?.rawValue, a.targetSeconds,
                                  a.frame?.pts, a.frame?.seconds, a.frame?.wallTime?.millis,
                                  a.keyframe?.pts, a.keyframe?.seconds, a.keyframe?.wallTime?.millis,

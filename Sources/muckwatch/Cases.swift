@@ -132,10 +132,11 @@ struct Cases: ParsableCommand {
                 lines.append("Video frames:")
                 for (e, v) in videos {
                     lines.append("  \(e.clipURL ?? "?") (\(e.source) at \(e.ts))")
-                    guard v.status == "ok" else {
+                    guard v.status != "unreadable" else {
                         lines.append("    unreadable: \(v.reason ?? "no reason recorded")")
                         continue
                     }
+                    if v.status != "ok" { lines.append("    \(v.status): \(v.reason ?? "no reason recorded")") }
                     if let sha = v.fileSHA256 { lines.append("    file SHA-256 \(sha)") }
                     if let pts = v.framePts, let t = v.frameTimeS {
                         lines.append("    frame at the event: pts \(pts) (\(t) s)\(v.frameWallTime.map { ", \($0)" } ?? "")")
@@ -144,7 +145,7 @@ struct Cases: ParsableCommand {
                         lines.append("    cut from keyframe:  pts \(pts) (\(t) s)\(v.keyframeWallTime.map { ", \($0)" } ?? "")")
                     }
                     if let clock = v.clockSource { lines.append("    wall clock from \(clock.replacingOccurrences(of: "_", with: " "))") }
-                    if let note = v.reason { lines.append("    \(note)") }
+                    if let note = v.reason, v.status == "ok" { lines.append("    \(note)") }
                 }
             }
             lines.append("")

@@ -138,9 +138,12 @@ struct Probe: ParsableCommand {
                 line.end()
                     }
         } catch {
+            problem(&line, "partial", "reading stopped before the end: \(error.reason)")
             line.flush()
             throw CLIError("\(error)")
         }
+        if let cut = reader.cutShort { problem(&line, "partial", cut) }
+        if let sidecar = reader.sidecarProblem { problem(&line, "sidecar_not_read", sidecar) }
 
         for t in reader.telemetry {
             line.begin()
@@ -158,6 +161,15 @@ struct Probe: ParsableCommand {
             }
     }
 
+    /// `{"kind":"problem"}`: why what was read is not the whole story.
+    private func problem(_ line: inout JSONLinesWriter, _ what: String, _ reason: String) {
+        line.begin()
+        line.field("kind", "problem")
+        line.field("problem", what)
+        line.field("reason", reason)
+        line.end()
+    }
+
     /// ffprobe's "%f".
     static func fixed(_ v: Double) -> String { FFprobeText.fixed(v) }
 
@@ -167,6 +179,7 @@ struct Probe: ParsableCommand {
         struct Counts { var packets = 0, keys = 0, bytes = 0; var keyTimes: [Double] = []; var first: Double?, last: Double? }
         var counts = [Counts](repeating: Counts(), count: reader.streams.count)
         var firstWall: Instant?, lastWall: Instant?
+        var readError: MediaError?
         do {
             while let p = try reader.next() {
                 guard p.streamIndex < counts.count else { continue }
@@ -184,7 +197,7 @@ struct Probe: ParsableCommand {
                 if p.isKey { counts[p.streamIndex].keys += 1 }
             }
         } catch {
-            throw CLIError("\(error)")
+            readError = error
         }
         let f = reader.format
         // Tags, codec tags and telemetry problems are the file's text: shown
@@ -239,7 +252,11 @@ struct Probe: ParsableCommand {
             }
             for problem in reader.telemetry.compactMap(\.problem).prefix(5) { text += "  not trusted: \(shown(problem))\n" }
         }
+        if let sidecar = reader.sidecarProblem { text += "  \(sidecar)\n" }
+        let partial = [reader.cutShort, readError.map { "reading stopped before the end: \($0.reason)" }].compactMap { $0 }
+        if !partial.isEmpty { text += "Partial:    \(partial.joined(separator: "; "))\n" }
         out.text(text)
+        if let readError { throw CLIError("\(readError)") }
     }
 
     private static func seconds(_ s: Double) -> String { String(format: "%.3f s", s) }
