@@ -56,21 +56,39 @@ public struct JSONLine {
 
     static func quote(_ s: String, into out: inout String) {
         out += "\""
-        for scalar in s.unicodeScalars {
+        // Most values (ids, hashes, times) are plain ASCII: copied whole.
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) {
+            out += s
+            out += "\""
+            return
+        }
+        let scalars = s.unicodeScalars
+        var run = scalars.startIndex
+        var i = run
+        while i < scalars.endIndex {
+            let scalar = scalars[i]
+            let escape: String?
             switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
+            case "\"": escape = "\\\""
+            case "\\": escape = "\\\\"
+            case "\n": escape = "\\n"
+            case "\r": escape = "\\r"
+            case "\t": escape = "\\t"
             // Also DEL, C1 and bidi controls, which JSON allows raw but a
             // terminal showing the log would act on (`TerminalText`).
             case _ where scalar.value < 0x20 || (scalar.value >= 0x7F && TerminalText.isInterpreted(scalar.value)):
                 let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
+                escape = "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: escape = nil
             }
+            if let escape {
+                out.unicodeScalars.append(contentsOf: scalars[run..<i])
+                out += escape
+                run = scalars.index(after: i)
+            }
+            i = scalars.index(after: i)
         }
+        out.unicodeScalars.append(contentsOf: scalars[run..<scalars.endIndex])
         out += "\""
     }
 }

@@ -66,11 +66,16 @@ enum CaseLedger {
 
     /// The canonical text of a fact: its kind, the case, then the row's
     /// columns after `ref` in order, as JSON (nulls left out).
-    static func text(_ fact: Fact, caseId: String, row: Row) -> String {
+    /// `columns` are the row's column names (`Array(row.columnNames)`),
+    /// given by a caller that reads many rows of one statement.
+    static func text(_ fact: Fact, caseId: String, row: Row, columns: [String]? = nil) -> String {
+        let columns = columns ?? Array(row.columnNames)
         var line = JSONLine()
         line.add("fact", fact.rawValue)
         line.add("case", caseId)
-        for (column, value) in row.dropFirst() {
+        for i in 1..<columns.count {
+            let column = columns[i]
+            let value: DatabaseValue = row[i]
             switch value.storage {
             case .null: continue
             case .int64(let v): line.add(column, Int(v))
@@ -82,8 +87,8 @@ enum CaseLedger {
         return line.text
     }
 
-    static func factHash(_ fact: Fact, caseId: String, row: Row) -> String {
-        Digest.sha256Hex(text(fact, caseId: caseId, row: row))
+    static func factHash(_ fact: Fact, caseId: String, row: Row, columns: [String]? = nil) -> String {
+        Digest.sha256Hex(text(fact, caseId: caseId, row: row, columns: columns))
     }
 
     static func nextHead(after previous: String?, factSHA256: String) -> String {

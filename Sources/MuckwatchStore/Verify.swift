@@ -94,9 +94,9 @@ public enum StoreVerifier {
         } catch {
             throw VerifyFailure(description: "\(error)")
         }
-        let alertLines = try options.alertLog.flatMap { path in
-            FileManager.default.fileExists(atPath: path) ? try Data(contentsOf: URL(fileURLWithPath: path)) : nil
-        }
+        let alertHeads = try options.alertLog.map { path in
+            FileManager.default.fileExists(atPath: path) ? try Self.chainFields(of: Data(contentsOf: URL(fileURLWithPath: path))) : []
+        } ?? []
         return try queue.read { db in
             guard try db.tableExists("case_ledger") else {
                 throw VerifyFailure(description: """
@@ -104,15 +104,21 @@ public enum StoreVerifier {
                     on it once, which chains what it holds
                     """)
             }
-            var walk = Walk(caseId: options.caseId)
+            var walk = Walk(caseId: options.caseId, outside: headEntries ?? [], headsPath: options.heads?.path ?? "",
+                            alertHeads: alertHeads, alertLog: options.alertLog ?? "")
+            if let heads = options.heads, headEntries?.isEmpty ?? true, try CaseLedger.newest(db) != nil {
+                throw VerifyFailure(description: """
+                    no chain head outside the store: \(heads.path) is missing or empty, while the store's case ledger \
+                    holds facts; without it a store cut back or rewritten cannot be told (pass --heads FILE, \
+                    or --no-heads to check the store's own chain only)
+                    """)
+            }
             try walk.chain(db)
             try walk.rows(db)
             if let caseId = options.caseId, walk.report.cases == 0 {
                 throw VerifyFailure(description: "there is no case \(caseId) in \(path); `muckwatch cases list` shows the ids")
             }
             try walk.caseStates(db)
-            if let heads = options.heads, let headEntries { try walk.outside(heads: heads, entries: headEntries) }
-            if let alertLog = options.alertLog, let alertLines { try walk.alertLines(alertLines, path: alertLog) }
             return walk.report
         }
     }
@@ -123,31 +129,68 @@ public enum StoreVerifier {
         var factSHA256: String
     }
 
+    /// A clip analysis is chained once per case that holds it.
+    private struct ClipKey: Hashable {
+        var ref: Int64
+        var caseId: String
+    }
+
+    /// The `chain` field of each alert line, with its line number.
+    static func chainFields(of data: Data) -> [(head: String, line: Int)] {
+        let key = Array("\"chain\":\"".utf8)
+        var found: [(String, Int)] = []
+        for (i, line) in data.split(separator: 0x0a, omittingEmptySubsequences: false).enumerated() {
+            guard let start = line.firstRange(of: key)?.upperBound, line.endIndex - start >= 64 else { continue }
+            found.append((String(decoding: line[start..<start + 64], as: UTF8.self), i + 1))
+        }
+        return found
+    }
+
     private struct Walk {
         let caseId: String?
         var report = VerifyReport()
         /// Chained facts not yet matched with their row, by fact and ref.
-        var pending: [CaseLedger.Fact: [Int64: [Entry]]] = [:]
-        var headsBySeq: [LedgerHead] = []
-        var seqOfHead: [String: Int64] = [:]
+        var pending: [CaseLedger.Fact: [Int64: Entry]] = [:]
+        var pendingClips: [ClipKey: Entry] = [:]
+        /// Heads written outside the store, by their place in the chain.
+        let outside: [Int64: [ChainHeads.Entry]]
+        let headsPath: String
+        /// Heads named by alert lines: the first line naming each.
+        var alertHeads: [String: Int]
+        let alertLog: String
+        var length: Int64 = 0
 
-        init(caseId: String?) { self.caseId = caseId }
+        init(caseId: String?, outside: [ChainHeads.Entry], headsPath: String, alertHeads: [(head: String, line: Int)],
+             alertLog: String) {
+            self.caseId = caseId
+            self.outside = Dictionary(grouping: outside, by: \.head.seq)
+            self.headsPath = headsPath
+            self.alertHeads = [:]
+            for (head, line) in alertHeads where self.alertHeads[head] == nil { self.alertHeads[head] = line }
+            self.alertLog = alertLog
+            if let newest = outside.max(by: { $0.head.seq < $1.head.seq }) {
+                report.newestOutside = (newest.head, "\(headsPath) line \(newest.line)")
+            }
+        }
 
         func wanted(_ id: String) -> Bool { caseId == nil || caseId == id }
 
-        /// Recomputes every head from the facts' hashes.
+        /// Recomputes every head from the facts' hashes, and holds each
+        /// against the heads written outside the store at its place.
         mutating func chain(_ db: Database) throws {
             let cursor = try Row.fetchCursor(db, sql: "SELECT seq, case_id, fact, ref, fact_sha256, head FROM case_ledger ORDER BY seq")
             var previous: String?
             var expected: Int64 = 1
+            var newestAlert: (seq: Int64, head: String, line: Int)?
             while let row = try cursor.next() {
                 let seq: Int64 = row[0]
                 let caseId: String = row[1]
                 guard seq == expected else {
                     throw VerifyFailure(description: "case ledger: entry \(expected) is missing (the next is \(seq)): facts were removed")
                 }
-                guard let fact = CaseLedger.Fact(rawValue: row[2]) else {
-                    throw VerifyFailure(description: "case ledger entry \(seq) (case \(caseId)): unknown fact '\(row[2] as String)'")
+                let factName: String = row[2]
+                guard let fact = CaseLedger.Fact(rawValue: factName) else {
+                    throw VerifyFailure(description: "case ledger entry \(seq) (case \(caseId)): unknown fact '\(factName)'")
                 }
                 let factSHA: String = row[4]
                 let head: String = row[5]
@@ -155,25 +198,51 @@ public enum StoreVerifier {
                     throw VerifyFailure(description: "case \(caseId): ledger entry \(seq) (\(fact.rawValue)): its head does not follow from the one before: the chain was rewritten")
                 }
                 if wanted(caseId) {
-                    pending[fact, default: [:]][row[3], default: []].append(Entry(seq: seq, caseId: caseId, factSHA256: factSHA))
+                    let entry = Entry(seq: seq, caseId: caseId, factSHA256: factSHA)
+                    if fact == .clip {
+                        pendingClips[ClipKey(ref: row[3], caseId: caseId)] = entry
+                    } else {
+                        pending[fact, default: [:]][row[3]] = entry
+                    }
                 }
-                headsBySeq.append(LedgerHead(seq: seq, head: head))
-                seqOfHead[head] = seq
+                for written in outside[seq] ?? [] where written.head.head != head {
+                    throw VerifyFailure(description: "\(headsPath) line \(written.line) names head \(written.head) but the store's chain has another head there: the store was rewritten")
+                }
+                if let line = alertHeads.removeValue(forKey: head) {
+                    report.alertLineHeads += 1
+                    if newestAlert.map({ seq > $0.seq }) ?? true { newestAlert = (seq, head, line) }
+                }
                 previous = head
                 expected += 1
             }
-            report.head = headsBySeq.last
+            length = expected - 1
+            report.head = previous.map { LedgerHead(seq: length, head: $0) }
+            if let (seq, written) = outside.filter({ $0.key > length }).min(by: { $0.key < $1.key }).map({ ($0.key, $0.value[0]) }) {
+                throw VerifyFailure(description: """
+                    the store's case ledger ends at fact \(length), but \(headsPath) line \(written.line) names head \(seq): \
+                    \(seq - length) fact(s) were removed from the store
+                    """)
+            }
+            if let (head, line) = alertHeads.min(by: { $0.value < $1.value }).map({ ($0.key, $0.value) }) {
+                throw VerifyFailure(description: """
+                    \(alertLog) line \(line) names chain head \(head), which the store's case ledger does not hold: \
+                    the store was cut back or rewritten after that alert
+                    """)
+            }
+            if let newestAlert, newestAlert.seq > (report.newestOutside?.head.seq ?? 0) {
+                report.newestOutside = (LedgerHead(seq: newestAlert.seq, head: newestAlert.head), "\(alertLog) line \(newestAlert.line)")
+            }
         }
 
         /// Takes the chained entry of a row, or says what is wrong with it.
-        mutating func match(_ fact: CaseLedger.Fact, ref: Int64, caseId: String, row: Row, name: () -> String) throws {
-            guard var entries = pending[fact]?[ref],
-                  let i = entries.firstIndex(where: { $0.caseId == caseId }) else {
+        mutating func match(_ fact: CaseLedger.Fact, ref: Int64, caseId: String, row: Row, columns: [String],
+                            name: () -> String) throws {
+            let taken = fact == .clip ? pendingClips.removeValue(forKey: ClipKey(ref: ref, caseId: caseId))
+                : pending[fact]?.removeValue(forKey: ref)
+            guard let entry = taken, entry.caseId == caseId else {
                 throw VerifyFailure(description: "case \(caseId): \(name()): not in the case ledger (added, or moved to another case, after it was written)")
             }
-            let entry = entries.remove(at: i)
-            pending[fact]?[ref] = entries.isEmpty ? nil : entries
-            guard CaseLedger.factHash(fact, caseId: caseId, row: row) == entry.factSHA256 else {
+            guard CaseLedger.factHash(fact, caseId: caseId, row: row, columns: columns) == entry.factSHA256 else {
                 throw VerifyFailure(description: "case \(caseId): \(name()): changed since it was written (ledger entry \(entry.seq) no longer matches the row)")
             }
         }
@@ -181,40 +250,42 @@ public enum StoreVerifier {
         mutating func rows(_ db: Database) throws {
             let filter = caseId == nil ? "" : " WHERE case_id = ?"
             let arguments: StatementArguments = caseId.map { [$0] } ?? []
-
-            let opened = try Row.fetchCursor(db, sql: CaseLedger.Fact.opened.select + filter, arguments: arguments)
-            while let row = try opened.next() {
-                let id: String = row["case_id"]
-                try match(.opened, ref: row["ref"], caseId: id, row: row) { "its opening facts (rule, subject, place, times, summary, legal basis)" }
+            // Each fact's columns as `CaseLedger.Fact.select` lists them: ref
+            // first, case_id second (but for clips).
+            func scan(_ fact: CaseLedger.Fact, order: String = "", _ body: (Row, [String], String) throws -> Void) throws {
+                let statement = try db.makeStatement(sql: fact.select + filter + order)
+                let columns = statement.columnNames
+                let cursor = try Row.fetchCursor(statement, arguments: arguments)
+                while let row = try cursor.next() { try body(row, columns, row[1]) }
+            }
+            try scan(.opened) { row, columns, id in
+                try match(.opened, ref: row[0], caseId: id, row: row, columns: columns) {
+                    "its opening facts (rule, subject, place, times, summary, legal basis)"
+                }
                 report.cases += 1
             }
-            let candidates = try Row.fetchCursor(db, sql: CaseLedger.Fact.candidate.select + filter, arguments: arguments)
-            while let row = try candidates.next() {
-                let rank: Int = row["rank"]
-                try match(.candidate, ref: row["ref"], caseId: row["case_id"], row: row) { "candidate \(rank)" }
+            try scan(.candidate) { row, columns, id in
+                let rank: Int = row[2]
+                try match(.candidate, ref: row[0], caseId: id, row: row, columns: columns) { "candidate \(rank)" }
                 report.candidates += 1
             }
             var moves: [String: Int] = [:]
-            let statuses = try Row.fetchCursor(db, sql: CaseLedger.Fact.status.select + filter + " ORDER BY ref", arguments: arguments)
-            while let row = try statuses.next() {
-                let id: String = row["case_id"]
+            try scan(.status, order: " ORDER BY ref") { row, columns, id in
                 moves[id, default: 0] += 1
                 let n = moves[id]!
-                try match(.status, ref: row["ref"], caseId: id, row: row) {
-                    "status move \(n) (\(row["status"] as String? ?? "?") by \(row["actor"] as String? ?? "?"))"
+                try match(.status, ref: row[0], caseId: id, row: row, columns: columns) {
+                    "status move \(n) (\(row[2] as String? ?? "?") by \(row[3] as String? ?? "?"))"
                 }
                 report.statusMoves += 1
             }
             var ordinal: [String: Int] = [:]
             let payload = try db.makeStatement(sql: "SELECT payload FROM inbox WHERE id = ?")
-            let evidence = try Row.fetchCursor(db, sql: CaseLedger.Fact.evidence.select + filter + " ORDER BY ref", arguments: arguments)
-            while let row = try evidence.next() {
-                let id: String = row["case_id"]
+            try scan(.evidence, order: " ORDER BY ref") { row, columns, id in
                 ordinal[id, default: 0] += 1
                 let n = ordinal[id]!
-                try match(.evidence, ref: row["ref"], caseId: id, row: row) { "evidence \(n)" }
-                let inboxId: Int64 = row["inbox_id"]
-                let sha: String = row["sha256"]
+                try match(.evidence, ref: row[0], caseId: id, row: row, columns: columns) { "evidence \(n)" }
+                let sha: String = row[5]
+                let inboxId: Int64 = row[6]
                 guard let bytes = try Data.fetchOne(payload, arguments: [inboxId]) else {
                     throw VerifyFailure(description: "case \(id): evidence \(n): its original message (inbox \(inboxId)) is gone from the inbox")
                 }
@@ -225,19 +296,19 @@ public enum StoreVerifier {
                 report.evidence += 1
             }
             let clip = try db.makeStatement(sql: CaseLedger.Fact.clip.select + " WHERE ref = ?")
-            for (ref, entries) in pending[.clip] ?? [:] {
-                for entry in entries {
-                    guard let row = try Row.fetchOne(clip, arguments: [ref]) else { continue }   // reported below as gone
-                    try match(.clip, ref: ref, caseId: entry.caseId, row: row) { "the analysis of the clip of inbox \(ref)" }
-                    report.clips += 1
-                    try rehashClip(caseId: entry.caseId, inboxId: ref, row: row)
+            for key in pendingClips.keys.sorted(by: { ($0.ref, $0.caseId) < ($1.ref, $1.caseId) }) {
+                guard let row = try Row.fetchOne(clip, arguments: [key.ref]) else { continue }   // reported below as gone
+                try match(.clip, ref: key.ref, caseId: key.caseId, row: row, columns: clip.columnNames) {
+                    "the analysis of the clip of inbox \(key.ref)"
                 }
+                report.clips += 1
+                try rehashClip(caseId: key.caseId, inboxId: key.ref, row: row)
             }
             // What the chain holds and no row answered: deleted rows.
-            for fact in CaseLedger.Fact.allCases {
-                if let entry = (pending[fact] ?? [:]).values.joined().min(by: { $0.seq < $1.seq }) {
-                    throw VerifyFailure(description: "case \(entry.caseId): a \(fact.rawValue) fact (ledger entry \(entry.seq)) is chained but its row is gone (deleted)")
-                }
+            let left = pending.values.flatMap(\.values) + pendingClips.values
+            if let entry = left.min(by: { $0.seq < $1.seq }) {
+                let fact = pending.first { $0.value.values.contains { $0.seq == entry.seq } }?.key ?? .clip
+                throw VerifyFailure(description: "case \(entry.caseId): a \(fact.rawValue) fact (ledger entry \(entry.seq)) is chained but its row is gone (deleted)")
             }
         }
 
@@ -300,65 +371,6 @@ public enum StoreVerifier {
                     throw VerifyFailure(description: "case \(id): last_seen is \(lastSeen) but its evidence says \(chained)")
                 }
             }
-        }
-
-        /// Every head written outside the store must be in the store's chain
-        /// at its place: a store cut back has fewer facts, a rewritten one
-        /// other heads.
-        mutating func outside(heads: ChainHeads, entries: [ChainHeads.Entry]) throws {
-            guard let newest = entries.max(by: { $0.head.seq < $1.head.seq }) else {
-                if let head = report.head {
-                    throw VerifyFailure(description: """
-                        no chain head outside the store: \(heads.path) is missing or empty, while the store's case ledger \
-                        holds \(head.seq) facts; without it a store cut back or rewritten cannot be told (pass --heads FILE, \
-                        or --no-heads to check the store's own chain only)
-                        """)
-                }
-                return
-            }
-            for entry in entries {
-                try check(entry.head, whereFound: "\(heads.path) line \(entry.line)")
-            }
-            report.newestOutside = (newest.head, "\(heads.path) line \(newest.line)")
-        }
-
-        func check(_ head: LedgerHead, whereFound: String) throws {
-            let count = Int64(headsBySeq.count)
-            guard head.seq <= count else {
-                throw VerifyFailure(description: """
-                    the store's case ledger ends at fact \(count), but \(whereFound) names head \(head.seq): \
-                    \(head.seq - count) fact(s) were removed from the store
-                    """)
-            }
-            guard head.seq >= 1, headsBySeq[Int(head.seq - 1)].head == head.head else {
-                throw VerifyFailure(description: "\(whereFound) names head \(head) but the store's chain has another head there: the store was rewritten")
-            }
-        }
-
-        /// Each alert line's `chain` field must be a head of the store's chain.
-        mutating func alertLines(_ data: Data, path: String) throws {
-            let key = Array("\"chain\":\"".utf8)
-            var newest: (LedgerHead, Int)?
-            for (i, line) in data.split(separator: 0x0a).enumerated() {
-                guard let start = line.firstRange(of: key)?.upperBound, line.endIndex - start >= 64 else { continue }
-                let head = String(decoding: line[start..<start + 64], as: UTF8.self)
-                guard let seq = seqOfHead[head] else {
-                    throw VerifyFailure(description: """
-                        \(path) line \(i + 1) names chain head \(head), which the store's case ledger does not hold: \
-                        the store was cut back or rewritten after that alert
-                        """)
-                }
-                alertLineHeads += 1
-                if newest.map({ seq > $0.0.seq }) ?? true { newest = (LedgerHead(seq: seq, head: head), i + 1) }
-            }
-            if let (head, line) = newest, head.seq > (report.newestOutside?.head.seq ?? 0) {
-                report.newestOutside = (head, "\(path) line \(line)")
-            }
-        }
-
-        var alertLineHeads: Int {
-            get { report.alertLineHeads }
-            set { report.alertLineHeads = newValue }
         }
     }
 }
