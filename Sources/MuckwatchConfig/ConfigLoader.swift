@@ -108,8 +108,9 @@ extension MuckwatchConfiguration {
         }
 
         if let s = try top.section("store") {
-            try s.allow(["path"])
+            try s.allow(["path", "wal_limit_mb"])
             storePath = try s.string("path") ?? storePath
+            storeWALLimitMB = try s.int("wal_limit_mb", in: 0...1_000_000) ?? storeWALLimitMB
         }
         if let a = try top.section("alerts") {
             try a.allow(["log"])

@@ -60,6 +60,9 @@ public struct MuckwatchConfiguration: Sendable {
     public var topics: [(kind: PayloadKind, filter: TopicFilter)] =
         TopicRoutes.defaults.routes.map { (kind: $0.kind, filter: $0.filter) }
     public var storePath = "./var/muckwatch.db"
+    /// Past this many MB the daemon's WAL is started over even under load,
+    /// holding commits back while it does; 0: only when idle (see `Store`).
+    public var storeWALLimitMB = 0
     public var alertLogPath = "./var/alerts.jsonl"
     public var timezone = "Asia/Shanghai"
     public var pipeline = PipelineSettings()

@@ -21,7 +21,8 @@ public struct Daemon: Sendable {
     }
 
     public func run() async throws {
-        let store = try Store(path: config.storePath, checkpoints: .background)
+        let store = try Store(path: config.storePath, checkpoints: .background,
+                              walLimitFrames: config.storeWALLimitMB > 0 ? config.storeWALLimitMB * 256 : nil)
         logger.info("store open at \(config.storePath)")
         let worker = try PipelineWorker(store: store, settings: config.pipelineSettings,
                                         alertLogPath: config.alertLogPath, logger: logger, niceness: 5)

@@ -49,10 +49,10 @@ public final class Store: Sendable {
     /// `handoffCapacity` is how many committed messages wait in memory for the
     /// pipeline (see `Handoff`); beyond that it reads them from the store.
     ///
-    /// `walCeilingFrames` bounds the daemon's WAL under a load that never
-    /// pauses (see `Checkpointer`); tests lower it.
+    /// `walLimitFrames`, when given, bounds the daemon's WAL under a load
+    /// that never pauses, at a latency cost (see `Checkpointer`).
     public init(path: String, checkpoints: Checkpoints = .inline, redeliveryWindow: Int = 1_000_000,
-                handoffCapacity: Int = 65_536, walCeilingFrames: Int = 65_536) throws {
+                handoffCapacity: Int = 65_536, walLimitFrames: Int? = nil) throws {
         self.path = path
         self.redeliveryWindow = redeliveryWindow
         self.handoff = Mutex(Handoff(capacity: handoffCapacity))
@@ -82,7 +82,7 @@ public final class Store: Sendable {
             pool = try DatabasePool(path: path, configuration: config)
             try Self.migrator.migrate(pool)
             checkpointer = checkpoints == .inline ? nil
-                : try Checkpointer(path: path, bounded: checkpoints == .backgroundBounded, ceilingFrames: walCeilingFrames)
+                : try Checkpointer(path: path, limitFrames: checkpoints == .backgroundBounded ? Checkpointer.restartFrames : walLimitFrames)
         } catch {
             throw StoreError(action: "cannot open the store \(path)", underlying: error)
         }
@@ -413,16 +413,19 @@ public final class Store: Sendable {
 /// (that needs a moment when everything is copied back and no reader holds
 /// an old snapshot) and grows by the size of everything written: 1.6 GB in a
 /// 2.3 M-message replay, 1.19 GB against a 162 MB database in the daemon,
-/// each append extending the file. So past a number of frames a RESTART
-/// checkpoint runs, which waits for the readers while holding back writers
-/// and lets the next commit write the WAL from its start: replay
-/// (`bounded`) past `restartFrames`; the daemon only past `ceilingFrames`,
-/// because each RESTART held commits back for tens of milliseconds (the
-/// benchmark's publish→alert p99 went from 5 ms to 35–48 ms at 64 MB).
+/// each append extending the file. Past `limitFrames` a RESTART checkpoint
+/// runs, which waits for the readers while holding back writers and lets the
+/// next commit write the WAL from its start. Replay always sets one (64 MB).
+/// The daemon sets none unless `store.wal_limit_mb` asks: in the ingest
+/// benchmark (650 000 messages) every variant tried that started the WAL
+/// over under load — a RESTART past 256 MB, past 1 GiB, or only when a
+/// PASSIVE checkpoint had copied everything back and without waiting — raised
+/// the publish→alert p99 from 5–11 ms to 44–113 ms.
 ///
-/// A WAL that has started over keeps its size on disk. Once nothing has been
-/// written for `idleSeconds`, a TRUNCATE checkpoint gives the space back; it
-/// waits at most 50 ms for readers, and is tried again later if one is busy.
+/// A WAL that has started over keeps its size on disk, and one that never
+/// could keeps growing. Once nothing has been written for `idleSeconds`, a
+/// TRUNCATE checkpoint copies everything back and gives the space back,
+/// waiting for readers at most 10 ms (tried again at the next tick).
 private final class Checkpointer: Sendable {
     private let queue: DatabaseQueue
     private let stop = DispatchSemaphore(value: 0)
@@ -431,12 +434,11 @@ private final class Checkpointer: Sendable {
     static let restartFrames = 16_384
     static let idleSeconds = 2.0
 
-    /// `ceilingFrames`: 65 536 by default, 256 MB of WAL with 4 KB pages.
-    init(path: String, bounded: Bool, restartFrames: Int = Checkpointer.restartFrames, ceilingFrames: Int) throws {
+    /// `limitFrames`: past it, a RESTART; nil: only the idle TRUNCATE.
+    init(path: String, limitFrames: Int?) throws {
         var config = Configuration()
         config.busyMode = .timeout(10)
         queue = try DatabaseQueue(path: path, configuration: config)
-        let limit = bounded ? restartFrames : ceilingFrames
         let idleTicks = Int(Self.idleSeconds / 0.25)
         let thread = Thread { [queue, stop, stopped] in
             var lastFrames = -1
@@ -449,11 +451,9 @@ private final class Checkpointer: Sendable {
                     // A WAL only starts over when the next commit is written,
                     // so an idle one still counts its frames: idleness first.
                     if frames > 0 && unchanged >= idleTicks {
-                        try db.execute(sql: "PRAGMA busy_timeout = 50")
-                        defer { try? db.execute(sql: "PRAGMA busy_timeout = 10000") }
-                        _ = try db.checkpoint(.truncate)
+                        try Self.briefly(db) { _ = try db.checkpoint(.truncate) }
                         lastFrames = 0
-                    } else if frames > limit {
+                    } else if let limitFrames, frames > limitFrames {
                         _ = try db.checkpoint(.restart)
                     }
                 }
@@ -462,6 +462,15 @@ private final class Checkpointer: Sendable {
         }
         thread.name = "store checkpoints"
         thread.start()
+    }
+
+    /// Runs a TRUNCATE checkpoint, which holds writers back while it waits
+    /// for readers, waiting at most 10 ms: a busy reader makes it fail with
+    /// SQLITE_BUSY, and it is tried again at the next tick.
+    private static func briefly(_ db: Database, _ checkpoint: () throws -> Void) throws {
+        try db.execute(sql: "PRAGMA busy_timeout = 10")
+        defer { try? db.execute(sql: "PRAGMA busy_timeout = 10000") }
+        try checkpoint()
     }
 
     deinit {

@@ -22,7 +22,7 @@ final class StoreWALTests: StoreTestCase {
 
     func testTheWALStaysBoundedUnderLoadAndIsTruncatedWhenIdle() throws {
         // 1 024 frames: 4 MB with 4 KB pages.
-        let store = try Store(path: path, checkpoints: .background, walCeilingFrames: 1024)
+        let store = try Store(path: path, checkpoints: .background, walLimitFrames: 1024)   // store.wal_limit_mb: 4
         let reader = try DatabaseQueue(path: path)
         let readerStop = DispatchSemaphore(value: 0)
         let readerDone = DispatchSemaphore(value: 0)
@@ -52,6 +52,16 @@ final class StoreWALTests: StoreTestCase {
 
         try eventually("the idle store's WAL truncated", timeout: 10) { self.walBytes() == 0 }
         XCTAssertEqual(try store.stats().walBytes, 0)
+    }
+
+    /// The daemon's default (no `store.wal_limit_mb`): the WAL may grow under
+    /// load, and is truncated once the store is idle.
+    func testByDefaultTheWALIsTruncatedWhenIdle() throws {
+        let store = try Store(path: path, checkpoints: .background)
+        for i in 0..<20 { _ = try store.accept(arrivals(1000, from: i * 1000)) }
+        XCTAssertGreaterThan(walBytes(), 1_000_000)
+        try eventually("the idle store's WAL truncated", timeout: 10) { self.walBytes() == 0 }
+        XCTAssertEqual(try store.stats().messages, 20_000)
     }
 
     private func eventually(_ what: String, timeout: TimeInterval, _ condition: () throws -> Bool) throws {
