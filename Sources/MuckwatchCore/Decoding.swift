@@ -205,6 +205,10 @@ struct PayloadFields {
         return PayloadFields(v, path: name(key) + ".")
     }
 
+    /// Years 1970..9999 (UTC): anything else is not a device clock, and
+    /// outside 0000..9999 it could not be written back as RFC 3339.
+    private static let deviceClockMillis: ClosedRange<Int64> = 0...253_402_300_799_999
+
     /// `ts`-style time: RFC 3339 text with an offset, or epoch milliseconds.
     func time(_ key: StaticString) throws(DecodeFailure) -> Instant {
         let v = try required(key)
@@ -212,11 +216,13 @@ struct PayloadFields {
             guard let parsed = RFC3339.parse(text) else {
                 throw DecodeFailure(.invalidValue, "field '\(name(key))': '\(String(decoding: text, as: UTF8.self))' is not an RFC 3339 time with offset")
             }
+            guard Self.deviceClockMillis.contains(parsed.millis) else {
+                throw DecodeFailure(.invalidValue, "field '\(name(key))': '\(String(decoding: text, as: UTF8.self))' is outside 1970..9999 UTC")
+            }
             return parsed
         }
         if let ms = v.integer ?? v.number.flatMap(Int64.init(exactly:)) {
-            // Years 1970..9999: anything else is not a device clock.
-            guard (0...253_402_300_799_000).contains(ms) else {
+            guard Self.deviceClockMillis.contains(ms) else {
                 throw DecodeFailure(.invalidValue, "field '\(name(key))': epoch milliseconds \(ms) is outside 1970..9999")
             }
             return Instant(millis: ms)

@@ -364,6 +364,29 @@ final class DecodingTests: XCTestCase {
         }
     }
 
+    /// Found by fuzz-native-json (Fuzz/corpus/native-json/crash-ts-year-0, -10000):
+    /// an offset pushed a text time out of years 0000..9999, and `muckwatch
+    /// decode` wrote it back as "00-1-12-31T23:00:00.000Z", which is not RFC 3339.
+    /// Text times get the same 1970..9999 as epoch milliseconds.
+    func testTextTimeOutsideTheEpochMillisYearsIsInvalid() throws {
+        for ts in ["0000-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "1969-12-31T23:59:59.999Z"] {
+            let items = decoder.items(kind: .truckTelemetry, payload: Array(#"{"ts":"\#(ts)","lat":22.5,"lon":114}"#.utf8),
+                                      topicDevice: "T-0001", extra: false)
+            guard items.count == 1, case .failure(let f, _) = items[0] else {
+                if case .record(let record, _)? = items.first {
+                    XCTFail("\(ts) decoded, and decode prints it as \(record.nativeJSON(offsetSeconds: 0).text)")
+                } else {
+                    XCTFail("\(ts): \(items)")
+                }
+                continue
+            }
+            XCTAssertEqual(f.reason, .invalidValue, "\(ts): \(f.detail)")
+            XCTAssertTrue(f.detail.contains("'ts'") && f.detail.contains("1970..9999"), f.detail)
+        }
+        let edge = try success(decode(Topic.truck(), #"{"ts":"1970-01-01T08:00:00+08:00","lat":22.5,"lon":114}"#))
+        XCTAssertEqual(edge.ts, Instant(millis: 0))
+    }
+
     func testOutOfRange() throws {
         let cases: [(topic: String, payload: String, field: String)] = [
             (Topic.truck(), #"{"ts":1764000000000,"lat":123.4,"lon":114}"#, "lat"),
