@@ -364,7 +364,7 @@ final class DecodingTests: XCTestCase {
         }
     }
 
-    /// Found by fuzz-native-json (Fuzz/corpus/native-json/crash-ts-year-0, -10000):
+    /// fuzz-native-json's write-back check traps on it (Fuzz/corpus/native-json/crash-ts-year-0, -10000):
     /// an offset pushed a text time out of years 0000..9999, and `muckwatch
     /// decode` wrote it back as "00-1-12-31T23:00:00.000Z", which is not RFC 3339.
     /// Text times get the same 1970..9999 as epoch milliseconds.
