@@ -34,7 +34,7 @@ config=${FUZZ_CONFIG:-debug}
 all_targets=(jt808 hj212 dji-osd native-json misb0601 dji-srt)
 targets=(${FUZZ_TARGETS:-${all_targets[*]}})
 # A merged corpus over these limits is reported (the repo keeps it small).
-max_files=300
+max_files=400
 max_kb=1024
 # libFuzzer never makes inputs longer than this.
 max_len=4096
