@@ -116,7 +116,7 @@ let package = Package(
     cxxLanguageStandard: .cxx17
 )
 
-// libFuzzer harnesses for the device-protocol decoders (Fuzz/README.md), only
+// libFuzzer harnesses for the payload and media telemetry decoders (Fuzz/README.md), only
 // when MUCKWATCH_FUZZ is set: `MUCKWATCH_FUZZ=1 swift build --sanitize=fuzzer
 // --sanitize=address --product fuzz-jt808`, or Fuzz/run.sh. libFuzzer supplies
 // main(), so they cannot be linked without --sanitize=fuzzer.
@@ -127,5 +127,8 @@ if ProcessInfo.processInfo.environment["MUCKWATCH_FUZZ"] != nil {
         .executableTarget(name: "fuzz-dji-osd", dependencies: ["MuckwatchCore"], path: "Sources/FuzzDJIOSD"),
         .executableTarget(name: "fuzz-media-location", dependencies: ["MuckwatchMedia", "CFFmpeg"],
                           path: "Sources/FuzzMediaLocation"),
+        .executableTarget(name: "fuzz-native-json", dependencies: ["MuckwatchCore"], path: "Sources/FuzzNativeJSON"),
+        .executableTarget(name: "fuzz-misb0601", dependencies: ["MuckwatchMedia"], path: "Sources/FuzzMISB0601"),
+        .executableTarget(name: "fuzz-dji-srt", dependencies: ["MuckwatchMedia"], path: "Sources/FuzzDJISRT"),
     ]
 }

@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
-# Fuzzes the three device-protocol decoders and the media-location resolver
-# with libFuzzer for a bounded time and keeps what it learns: builds
-# fuzz-jt808, fuzz-hj212, fuzz-dji-osd and fuzz-media-location
+# Fuzzes the payload and media telemetry decoders and the media-location
+# resolver with libFuzzer for a bounded time and keeps what it learns: builds
+# fuzz-<target> for each target
 # (MUCKWATCH_FUZZ=1, ASan + libFuzzer, scratch path .build-fuzz), runs each on
-# a copy of its corpus, merges inputs with new coverage back into
-# Fuzz/corpus/<name>/, copies crash files to Fuzz/crashes/<name>/ and prints,
-# per target, executions, exec/s and crashes. Exits 1 if any target crashed
-# (or timed out or ran out of memory), 2 on a usage or build error.
+# a copy of its corpus (with Fuzz/dict/<target>.dict if there is one), merges
+# inputs with new coverage back into Fuzz/corpus/<target>/, copies crash files
+# to Fuzz/crashes/<target>/ and prints, per target, executions, exec/s,
+# coverage and crashes; the fuzzer's log is kept in .build-fuzz/fuzz-<target>.log.
+# Exits 1 if any target crashed (or timed out or ran out of memory), 2 on a
+# usage or build error.
 #
 # Usage: Fuzz/run.sh [SECONDS_PER_TARGET]    (default 60)
 #   FUZZ_CONFIG=debug|release   build configuration (default debug)
-#   FUZZ_TARGETS="jt808 hj212"  only these targets (default all four)
+#   FUZZ_TARGETS="jt808 hj212"  only these targets (default all seven:
+#                               jt808 hj212 dji-osd native-json misb0601 dji-srt media-location)
 #   FUZZ_JOBS=N                 swift build -j
 #
 # Installs nothing beyond Deploy/setup-deps.sh. See Fuzz/README.md.
 set -euo pipefail
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 seconds=60
 case ${1:-} in
   -h | --help) usage; exit 0 ;;
@@ -29,9 +32,10 @@ esac
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 config=${FUZZ_CONFIG:-debug}
-targets=(${FUZZ_TARGETS:-jt808 hj212 dji-osd media-location})
+all_targets=(jt808 hj212 dji-osd native-json misb0601 dji-srt media-location)
+targets=(${FUZZ_TARGETS:-${all_targets[*]}})
 # A merged corpus over these limits is reported (the repo keeps it small).
-max_files=300
+max_files=400
 max_kb=1024
 # libFuzzer never makes inputs longer than this.
 max_len=4096
@@ -62,9 +66,7 @@ build_flags=(--scratch-path .build-fuzz -c "$config" --sanitize=fuzzer --sanitiz
 bin_dir=$root/.build-fuzz/$config
 mkdir -p "$root/.build-fuzz"
 for name in "${targets[@]}"; do
-  case $name in jt808 | hj212 | dji-osd | media-location) ;;
-    *) log "unknown target '$name' (jt808, hj212, dji-osd, media-location)"; exit 2 ;;
-  esac
+  case " ${all_targets[*]} " in *" $name "*) ;; *) log "unknown target '$name' (${all_targets[*]})"; exit 2 ;; esac
   log "building fuzz-$name ($config)"
   if ! MUCKWATCH_FUZZ=1 swift build "${build_flags[@]}" --product "fuzz-$name" >"$root/.build-fuzz/build-$name.log" 2>&1; then
     grep -v -e 'Cannot export local symbol' "$root/.build-fuzz/build-$name.log" | tail -n 40 >&2
@@ -89,10 +91,15 @@ for name in "${targets[@]}"; do
   before=$(find "$corpus" -type f | wc -l)
   out=$work/$name/fuzz.log
   log "fuzzing $name for ${seconds}s ($before corpus inputs)"
+  dict=()
+  [[ -f $root/Fuzz/dict/$name.dict ]] && dict=(-dict="$root/Fuzz/dict/$name.dict")
   rc=0
   timeout --kill-after=30 $((seconds * 2 + 300)) "$bin_dir/fuzz-$name" \
-    -max_total_time="$seconds" -max_len=$max_len -timeout=10 -print_final_stats=1 \
+    -max_total_time="$seconds" -max_len=$max_len -timeout=10 -print_final_stats=1 "${dict[@]}" \
     -artifact_prefix="$work/$name/artifacts/" "$work/$name/corpus" >"$out" 2>&1 || rc=$?
+  cp "$out" "$root/.build-fuzz/fuzz-$name.log"
+  # Coverage as libFuzzer's last status line gives it (edges, features).
+  cov=$(grep -E '^#[0-9]+' "$out" | tail -n1 | sed -n 's/.* cov: \([0-9]*\) ft: \([0-9]*\).*/\1\/\2/p' || true)
 
   execs=$(final_stat number_of_executed_units "$out")
   speed=$(final_stat average_exec_per_sec "$out")
@@ -133,8 +140,8 @@ for name in "${targets[@]}"; do
   if ((after > max_files || kb > max_kb)); then
     log "$name: the corpus has $after files, ${kb} KB (keep it under $max_files files and $max_kb KB; see Fuzz/README.md)"
   fi
-  summary+=("$(printf '%-14s executions %10s   exec/s %7s   crashes %d   corpus %d -> %d files (%d KB)' \
-    "$name" "${execs:-?}" "${speed:-?}" "$ncrash" "$before" "$after" "$kb")")
+  summary+=("$(printf '%-14s executions %10s   exec/s %7s   cov/ft %11s   crashes %d   corpus %d -> %d files (%d KB)' \
+    "$name" "${execs:-?}" "${speed:-?}" "${cov:-?}" "$ncrash" "$before" "$after" "$kb")")
 done
 
 printf '%s\n' "${summary[@]}"

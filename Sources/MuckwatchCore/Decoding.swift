@@ -219,6 +219,8 @@ struct PayloadFields {
 
     /// 2000-01-01T00:00:00Z: no device reports from before it.
     static let earliestTime = Instant(millis: 946_684_800_000)
+    /// 9999-12-31T23:59:59.999Z: past it a time cannot be written back as RFC 3339.
+    static let latestTime = Instant(millis: 253_402_300_799_999)
 
     /// `ts`-style time: RFC 3339 text with an offset, or epoch milliseconds.
     func time(_ key: StaticString) throws(DecodeFailure) -> Instant {
@@ -230,6 +232,9 @@ struct PayloadFields {
             guard parsed >= Self.earliestTime else {
                 throw DecodeFailure(.outOfRange, "field '\(name(key))': '\(String(decoding: text, as: UTF8.self))' is before 2000-01-01T00:00:00Z, the earliest time accepted")
             }
+            guard parsed <= Self.latestTime else {
+                throw DecodeFailure(.invalidValue, "field '\(name(key))': '\(String(decoding: text, as: UTF8.self))' is after 9999-12-31 UTC")
+            }
             return parsed
         }
         if let ms = v.integer ?? v.number.flatMap(Int64.init(exactly:)) {
@@ -238,7 +243,7 @@ struct PayloadFields {
             guard ms >= Self.earliestTime.millis else {
                 throw DecodeFailure(.outOfRange, "field '\(name(key))': epoch milliseconds \(ms) is before 2000-01-01T00:00:00Z (\(Self.earliestTime.millis)), the earliest time accepted")
             }
-            guard ms <= 253_402_300_799_000 else {
+            guard ms <= Self.latestTime.millis else {
                 throw DecodeFailure(.invalidValue, "field '\(name(key))': epoch milliseconds \(ms) is after 9999-12-31")
             }
             return Instant(millis: ms)

@@ -493,7 +493,9 @@ public enum DJISRT {
                 if values.count >= 3, headingDeg == nil {
                     if let yaw = decimal(values[2]), abs(yaw) <= 360 {
                         let h = yaw.truncatingRemainder(dividingBy: 360)
-                        headingDeg = h < 0 ? h + 360 : h
+                        // A yaw a hair below 0 plus 360 rounds to 360.0.
+                        let compass = h < 0 ? h + 360 : h
+                        headingDeg = compass < 360 ? compass : 0
                     } else {
                         problems.append(Problem(line: line, message: "The yaw \"\(values[2])\" in F.PRY is not an angle."))
                     }

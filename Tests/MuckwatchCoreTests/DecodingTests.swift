@@ -364,6 +364,35 @@ final class DecodingTests: XCTestCase {
         }
     }
 
+    /// fuzz-native-json's write-back check traps on it (Fuzz/corpus/native-json/crash-ts-year-0, -10000):
+    /// an offset pushed a text time out of years 0000..9999, and `muckwatch
+    /// decode` wrote it back as "00-1-12-31T23:00:00.000Z", which is not RFC 3339.
+    /// Text times get the same 1970..9999 as epoch milliseconds.
+    /// Found by fuzz-native-json's write-back check: a year-0000 or
+    /// year-10000 time (after its offset) decoded, and `decode` printed it as
+    /// text that is not RFC 3339. Now before 2000 is out of range, after 9999
+    /// invalid.
+    func testTextTimeOutsideTheEpochMillisYearsIsInvalid() throws {
+        for (ts, reason, words) in [("0000-01-01T00:00:00+01:00", DeadLetterReason.outOfRange, "before 2000-01-01"),
+                                    ("1969-12-31T23:59:59.999Z", .outOfRange, "before 2000-01-01"),
+                                    ("9999-12-31T23:59:59-01:00", .invalidValue, "after 9999-12-31")] {
+            let items = decoder.items(kind: .truckTelemetry, payload: Array(#"{"ts":"\#(ts)","lat":22.5,"lon":114}"#.utf8),
+                                      topicDevice: "T-0001", extra: false)
+            guard items.count == 1, case .failure(let f, _) = items[0] else {
+                if case .record(let record, _)? = items.first {
+                    XCTFail("\(ts) decoded, and decode prints it as \(record.nativeJSON(offsetSeconds: 0).text)")
+                } else {
+                    XCTFail("\(ts): \(items)")
+                }
+                continue
+            }
+            XCTAssertEqual(f.reason, reason, "\(ts): \(f.detail)")
+            XCTAssertTrue(f.detail.contains("'ts'") && f.detail.contains(words), f.detail)
+        }
+        let edge = try success(decode(Topic.truck(), #"{"ts":"2000-01-01T08:00:00+08:00","lat":22.5,"lon":114}"#))
+        XCTAssertEqual(edge.ts, Instant(millis: 946_684_800_000))
+    }
+
     func testOutOfRange() throws {
         let cases: [(topic: String, payload: String, field: String)] = [
             (Topic.truck(), #"{"ts":1764000000000,"lat":123.4,"lon":114}"#, "lat"),

@@ -349,6 +349,14 @@ final class DJISRTTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(r.headingDeg), 285, accuracy: 1e-9)
     }
 
+    /// fuzz-dji-srt's heading check traps on it (Fuzz/corpus/dji-srt/crash-yaw-just-below-zero): a
+    /// yaw a hair below 0 plus 360 rounds to 360.0, outside the documented 0..<360.
+    func testYawJustBelowZeroIsHeadingZeroNot360() throws {
+        let text = "1\n00:00:00,000 --> 00:00:01,000\nF.PRY (0\u{B0}, 0\u{B0}, -0.00000000000000000001\u{B0})\n"
+        let r = try XCTUnwrap(DJISRT.parse(Array(text.utf8)).records.first)
+        XCTAssertEqual(r.headingDeg, 0)
+    }
+
     func testMixedFileReadsEachBlockInItsOwnDialect() throws {
         let (records, problems) = DJISRT.parse(try MediaFixtures.data("srt/djisrtparser_mix_p4rtk_mavic2pro.srt"))
         XCTAssertEqual(problems, [])
