@@ -226,6 +226,17 @@ for ((i = 0; i < 100; i++)); do
   stats_settled && break
   sleep 0.1
 done
+# And until CAM-07's clip has been demuxed (the video workers poll the store
+# twice a second), at most 15 s more, so that the case shows its frame.
+videos_done() {
+  "$BIN/muckwatch" stats --db "$DB" --json 2>/dev/null | python3 -c '
+import json, sys
+sys.exit(0 if sum(json.load(sys.stdin).get("videos", {}).values()) >= 1 else 1)' 2>/dev/null
+}
+for ((i = 0; i < 150; i++)); do
+  videos_done && break
+  sleep 0.1
+done
 
 failed=()
 show() {
