@@ -1,10 +1,12 @@
 import Foundation
 import MuckwatchCore
+import MuckwatchMedia
 import XCTest
 
 /// The fuzzers' saved corpora (Fuzz/corpus/, kept by Fuzz/run.sh) as a
 /// regression test: every input must decode without trapping and say at least
-/// one thing (a record, an ignored part or a failure).
+/// one thing (a record, an ignored part or a failure; a KLV packet or an SRT
+/// record, or a problem). In the media tests, which see both modules.
 final class FuzzCorpusTests: XCTestCase {
     func testJT808Corpus() throws { try runCorpus("jt808", kind: .jt808) }
     func testHJ212Corpus() throws { try runCorpus("hj212", kind: .hj212) }
@@ -24,6 +26,28 @@ final class FuzzCorpusTests: XCTestCase {
                     }
                 }
             }
+        }
+    }
+
+    func testMISB0601Corpus() throws {
+        for (input, bytes) in try corpus("misb0601") {
+            let items = MISB0601.scan(bytes)
+            XCTAssertTrue(bytes.isEmpty || !items.isEmpty,
+                          "Fuzz/corpus/misb0601/\(input) (\(bytes.count) bytes) gave neither a packet nor a problem")
+            for case .bad(let problem) in items {
+                XCTAssertLessThanOrEqual(problem.offset + problem.length, bytes.count,
+                                         "Fuzz/corpus/misb0601/\(input): \(problem) runs past the input")
+            }
+        }
+    }
+
+    func testDJISRTCorpus() throws {
+        for (input, bytes) in try corpus("dji-srt") {
+            let (records, problems) = DJISRT.parse(bytes)
+            XCTAssertFalse(records.isEmpty && problems.isEmpty,
+                           "Fuzz/corpus/dji-srt/\(input) (\(bytes.count) bytes) gave neither a record nor a problem")
+            let one = DJISRT.parseText(String(decoding: bytes, as: UTF8.self), startMillis: 0, endMillis: 40, index: 1)
+            XCTAssertEqual(one.lat == nil, one.lon == nil, "Fuzz/corpus/dji-srt/\(input): half a position from parseText")
         }
     }
 
