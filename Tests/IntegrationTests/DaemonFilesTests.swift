@@ -68,4 +68,31 @@ final class DaemonFilesTests: XCTestCase {
             XCTAssertEqual(mode, 0o640, "\(path) is mode \(String(mode, radix: 8))")
         }
     }
+
+    /// `verify` while the daemon opens cases and writes heads: it reads the
+    /// heads outside the store before its snapshot, so a head newer than the
+    /// snapshot is never taken for a store cut back.
+    func testVerifyWhileTheDaemonWritesNeverFails() throws {
+        let dir = try temporaryDirectory("verify-live")
+        let broker = try TestBroker(dir: dir)
+        let daemon = try TestDaemon(dir: dir, brokerURL: broker.url)
+        try daemon.start()
+        let publisher = try TestPublisher(port: broker.port, clientId: "verify-live-pub")
+        var runs = 0
+        for n in 0..<40 {
+            // A new plate each time: a new case, its alert line and its head.
+            try publisher.publish("muckwatch/v1/camera/CAM-0\(n % 5)/event",
+                                  #"{"camera":"CAM-0\#(n % 5)","event_id":"v-\#(n)","ts":"2026-11-24T21:\#(10 + n % 40):05+08:00","type":"spill","plate":"粤B5\#(1000 + n)","confidence":0.9,"lat":22.55,"lon":114.06}"#)
+            if n % 4 == 3 {
+                let verify = try runCommand(Tools.binary("muckwatch"), ["verify", "--db", daemon.dbPath, "--alert-log", daemon.alertLogPath])
+                XCTAssertEqual(verify.status, 0, "verify while the daemon writes (after \(n + 1) events): \(verify.err)")
+                runs += 1
+            }
+        }
+        try eventually("40 alert lines") { daemon.alertLines.count == 40 }
+        let verify = try runCommand(Tools.binary("muckwatch"), ["verify", "--db", daemon.dbPath, "--alert-log", daemon.alertLogPath])
+        XCTAssertEqual(verify.status, 0, verify.err)
+        XCTAssertTrue(verify.out.hasPrefix("verified 40 cases"), verify.out)
+        XCTAssertEqual(runs, 10)
+    }
 }
