@@ -42,6 +42,12 @@ let package = Package(
             name: "MuckwatchCore",
             dependencies: ["CSimdJSON", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // The synthetic scenario (SPEC §8) and the JT/T 808 / HJ 212 frame writers: test and
+        // benchmark scaffolding for `muckwatch scenario`, the benches and the tests; the daemon links none of it.
+        .target(
+            name: "MuckwatchScenario",
+            dependencies: ["MuckwatchCore"]
+        ),
         // The configuration file: parsing, defaults and validation.
         .target(
             name: "MuckwatchConfig",
@@ -95,11 +101,12 @@ let package = Package(
             name: "muckwatch",
             dependencies: [
                 "MuckwatchCore", "MuckwatchConfig", "MuckwatchStore", "MuckwatchIngest", "MuckwatchDaemon", "MuckwatchMedia",
+                "MuckwatchScenario",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "MuckwatchCoreTests", dependencies: ["MuckwatchCore", "MuckwatchConfig"]),
+        .testTarget(name: "MuckwatchCoreTests", dependencies: ["MuckwatchCore", "MuckwatchConfig", "MuckwatchScenario"]),
         .testTarget(name: "MuckwatchMediaTests", dependencies: ["MuckwatchMedia", "MuckwatchCore"]),
         .testTarget(name: "MuckwatchStoreTests", dependencies: [
             "MuckwatchCore", "MuckwatchStore", "MuckwatchMedia", .product(name: "GRDB", package: "GRDB.swift"),
@@ -107,7 +114,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "MuckwatchCore", "MuckwatchStore", "MuckwatchIngest", "MuckwatchMedia", "CFFmpeg",
+                "MuckwatchCore", "MuckwatchStore", "MuckwatchIngest", "MuckwatchMedia", "MuckwatchScenario", "CFFmpeg",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -98,7 +98,7 @@ struct FenceSet: Sendable {
 /// Each truck's current state against the fences: which sites it is in, with
 /// a dwell before an entry or exit counts, tested along the segment between
 /// fixes rather than at the fixes alone.
-struct TruckTracker {
+public struct TruckTracker {
     struct FenceState {
         var inside = false
         /// Since when the truck has been on the other side, not yet long enough.
@@ -129,7 +129,7 @@ struct TruckTracker {
     private let grid: [Int64: [Int]]
     private let cellDegrees = 0.01
 
-    init(registry: Registry, dwellS: Double) {
+    public init(registry: Registry, dwellS: Double) {
         fenceSet = FenceSet(registry)
         self.dwellS = dwellS
         var grid: [Int64: [Int]] = [:]
@@ -171,7 +171,7 @@ struct TruckTracker {
     /// from the store's fixes when they report again (see `Pipeline`).
     mutating func forget(idleSince horizon: Instant) { trucks.removeAll(shrinking: true) { $0.value.last.ts < horizon } }
 
-    mutating func observe(_ t: TruckTelemetry) -> TruckView {
+    public mutating func observe(_ t: TruckTelemetry) -> TruckView {
         let b = GeoPoint(lat: t.lat, lon: t.lon)
         // Taken out of the dictionary while it changes, so its arrays are not copied.
         guard var truck = trucks.removeValue(forKey: t.device) else {

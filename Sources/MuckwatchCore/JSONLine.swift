@@ -54,7 +54,8 @@ public struct JSONLine {
 
     public var text: String { out + "}" }
 
-    static func quote(_ s: String, into out: inout String) {
+    /// Appends `s` as a JSON string literal, quotes included.
+    public static func quote(_ s: String, into out: inout String) {
         out += "\""
         // Most values (ids, hashes, times) are plain ASCII: copied whole.
         if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) {

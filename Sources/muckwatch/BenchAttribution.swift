@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MuckwatchCore
+import MuckwatchScenario
 import MuckwatchStore
 
 /// `muckwatch bench-attribution`: attribution query latency over a day of a

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MuckwatchCore
+import MuckwatchScenario
 
 /// `muckwatch bench-decode`: decode throughput of each device protocol
 /// (issue 6), on one core, next to the native JSON decoder decoding the same

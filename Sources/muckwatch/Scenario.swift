@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MuckwatchCore
+import MuckwatchScenario
 
 /// `muckwatch scenario`: writes a synthetic recorded feed with planted
 /// violations, near-misses and bad messages, the config to replay it with,

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MuckwatchCore
+import MuckwatchScenario
 import XCTest
 
 /// Standard device protocols through a real broker into the real daemon:

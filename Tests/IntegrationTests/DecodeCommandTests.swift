@@ -1,5 +1,6 @@
 import Foundation
 import MuckwatchCore
+import MuckwatchScenario
 import XCTest
 
 /// `muckwatch decode` as an operator runs it on a device's captured messages.

@@ -2,6 +2,7 @@
 // same alerts as native JSON gives, blind-area batches as the past, and a
 // message's several frames each accounted for.
 import MuckwatchCore
+import MuckwatchScenario
 import XCTest
 
 final class DeviceProtocolRuleTests: XCTestCase {

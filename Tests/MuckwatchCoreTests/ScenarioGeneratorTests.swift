@@ -1,6 +1,7 @@
 import Foundation
 import MuckwatchConfig
 import MuckwatchCore
+import MuckwatchScenario
 import XCTest
 
 /// `muckwatch scenario`'s generator: deterministic, well-formed, every payload

@@ -60,7 +60,7 @@ public enum JT808 {
     }
 
     /// The standard puts the terminal's clock at GMT+8.
-    static let clockOffsetSeconds = 8 * 3600
+    public static let clockOffsetSeconds = 8 * 3600
 
     // MARK: Framing
 
@@ -252,7 +252,7 @@ public enum JT808 {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func hex16(_ v: UInt16) -> String { Hex.string([UInt8(v >> 8), UInt8(v & 0xff)]) }
+    public static func hex16(_ v: UInt16) -> String { Hex.string([UInt8(v >> 8), UInt8(v & 0xff)]) }
 
     /// The phone without its leading zeros: 2013 headers carry 12 digits,
     /// 2019 headers 20, for the same terminal.

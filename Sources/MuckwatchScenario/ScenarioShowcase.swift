@@ -1,3 +1,6 @@
+import Foundation
+import MuckwatchCore
+
 /// The scenario's rule showcase: one planted violation of each rule the
 /// trucks' trips do not exercise (illegal_dumping, spill by weight,
 /// unwashed_exit, off_hours, device_silent, fume_exceedance, purifier_off),

@@ -1,3 +1,6 @@
+import Foundation
+import MuckwatchCore
+
 /// Writing JT/T 808 and HJ 212 messages: for the scenario generator, the
 /// decode benchmark and tests, which need real frames with known contents.
 extension JT808 {
