@@ -56,11 +56,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // SQLite store (GRDB) and the alert log: everything the pipeline persists.
+        // SQLite store (GRDB), the alert log and the case ledger: everything the
+        // pipeline persists, and `verify`. Links no FFmpeg.
         .target(
             name: "MuckwatchStore",
             dependencies: [
-                "MuckwatchCore", "MuckwatchMedia",
+                "MuckwatchCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -109,7 +110,7 @@ let package = Package(
         .testTarget(name: "MuckwatchCoreTests", dependencies: ["MuckwatchCore", "MuckwatchConfig", "MuckwatchScenario"]),
         .testTarget(name: "MuckwatchMediaTests", dependencies: ["MuckwatchMedia", "MuckwatchCore"]),
         .testTarget(name: "MuckwatchStoreTests", dependencies: [
-            "MuckwatchCore", "MuckwatchStore", "MuckwatchMedia", .product(name: "GRDB", package: "GRDB.swift"),
+            "MuckwatchCore", "MuckwatchStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(
             name: "IntegrationTests",

@@ -131,7 +131,7 @@ public final class VideoWorkers: Sendable {
             if !interrupt.isCancelled {
                 do {
                     try passOn(&analysis, of: job)
-                    let head = try store.record(analysis, for: job.inboxId)
+                    let head = try store.record(VideoAnalysisRecord(analysis), for: job.inboxId)
                     report(job, analysis)
                     stored = true
                     if let head, let heads {
@@ -219,6 +219,24 @@ public final class VideoWorkers: Sendable {
             let untrusted = a.untrustedSamples > 0 ? ", \(a.untrustedSamples) telemetry sample(s) not trusted" : ""
             logger.info("video \(job.url): \(a.track.count) track point(s) of \(source)\(untrusted)")
         }
+    }
+}
+
+extension VideoAnalysisRecord {
+    /// What the store keeps of an analysis.
+    init(_ a: VideoAnalysis) {
+        let status: Status = a.unreadable != nil ? .unreadable : a.partial != nil ? .partial : .ok
+        let reason = a.unreadable ?? [a.partial, a.note].compactMap { $0 }.joined(separator: "; ")
+        self.init(url: a.url, status: status, reason: reason.isEmpty ? nil : reason)
+        fileSHA256 = a.fileSHA256
+        formatName = a.formatName
+        durationS = a.durationS
+        clockSource = a.clockSource?.rawValue
+        targetSeconds = a.targetSeconds
+        frame = a.frame.map { Frame(pts: $0.pts, seconds: $0.seconds, wallTime: $0.wallTime) }
+        keyframe = a.keyframe.map { Frame(pts: $0.pts, seconds: $0.seconds, wallTime: $0.wallTime) }
+        trackPoints = a.track.count
+        untrustedSamples = a.untrustedSamples
     }
 }
 

@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
 import MuckwatchCore
-import MuckwatchMedia
 
 /// A video still to be demuxed: the clip of a camera/drone event, or an
 /// announced segment. Work is found in the store, not kept in memory, so
@@ -18,6 +17,52 @@ public struct VideoJob: Sendable, Equatable {
     /// When the message that named the video arrived (for what its analysis
     /// passes on to the pipeline, so that a replay gives the same times).
     public var arrivedAt: Instant
+}
+
+/// What demuxing a clip or segment found, as `video_analyses` keeps it: the
+/// store's own shape, so that it links no FFmpeg (the daemon's video workers
+/// turn the media module's `VideoAnalysis` into it).
+public struct VideoAnalysisRecord: Sendable, Equatable {
+    public enum Status: String, Sendable {
+        /// Read to the end (or to what was needed).
+        case ok
+        /// Cut short, or a read error before the end: what was read is kept.
+        case partial
+        case unreadable
+    }
+
+    public struct Frame: Sendable, Equatable {
+        public var pts: Int64
+        public var seconds: Double
+        public var wallTime: Instant?
+
+        public init(pts: Int64, seconds: Double, wallTime: Instant?) {
+            self.pts = pts
+            self.seconds = seconds
+            self.wallTime = wallTime
+        }
+    }
+
+    public var url: String
+    public var status: Status
+    /// Why unreadable or partial, or a note on the frame.
+    public var reason: String?
+    public var fileSHA256: String?
+    public var formatName: String?
+    public var durationS: Double?
+    public var clockSource: String?
+    public var targetSeconds: Double?
+    public var frame: Frame?
+    public var keyframe: Frame?
+    /// Drone positions passed on to the pipeline.
+    public var trackPoints = 0
+    public var untrustedSamples = 0
+
+    public init(url: String, status: Status, reason: String? = nil) {
+        self.url = url
+        self.status = status
+        self.reason = reason
+    }
 }
 
 extension Store {
@@ -53,25 +98,21 @@ extension Store {
         }
     }
 
-    /// Writes what demuxing found: status `ok`, `partial` (cut short, or a
-    /// read error before the end; what was read is kept) or `unreadable`,
-    /// with the reason; and chains it to the cases that hold the message as
-    /// evidence. Returns the case ledger's head if it moved. A second result
-    /// for the same message is ignored: the first stands.
+    /// Writes what demuxing found and chains it to the cases that hold the
+    /// message as evidence; returns the case ledger's head if it moved. A
+    /// second result for the same message is ignored: the first stands.
     @discardableResult
-    public func record(_ a: VideoAnalysis, for inboxId: Int64) throws -> LedgerHead? {
-        let reason = a.unreadable ?? [a.partial, a.note].compactMap { $0 }.joined(separator: "; ")
+    public func record(_ a: VideoAnalysisRecord, for inboxId: Int64) throws -> LedgerHead? {
         return try pool.write { db -> LedgerHead? in
             try db.execute(sql: """
                 INSERT OR IGNORE INTO video_analyses (inbox_id, url, status, reason, file_sha256, format_name, duration_s,
                   clock_source, target_s, frame_pts, frame_s, frame_wall, keyframe_pts, keyframe_s, keyframe_wall,
                   track_points, untrusted_samples)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [inboxId, a.url, a.status, reason.isEmpty ? nil : reason,
-                                 a.fileSHA256, a.formatName, a.durationS, a.clockSource?.rawValue, a.targetSeconds,
-                                 a.frame?.pts, a.frame?.seconds, a.frame?.wallTime?.millis,
+                """, arguments: [inboxId, a.url, a.status.rawValue, a.reason, a.fileSHA256, a.formatName, a.durationS,
+                                 a.clockSource, a.targetSeconds, a.frame?.pts, a.frame?.seconds, a.frame?.wallTime?.millis,
                                  a.keyframe?.pts, a.keyframe?.seconds, a.keyframe?.wallTime?.millis,
-                                 a.track.count, a.untrustedSamples])
+                                 a.trackPoints, a.untrustedSamples])
             guard db.changesCount > 0 else { return nil }
             var ledger = try CaseLedger.Writer(db)
             let before = ledger.last

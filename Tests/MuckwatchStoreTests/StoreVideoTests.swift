@@ -1,6 +1,5 @@
 import Foundation
 import MuckwatchCore
-import MuckwatchMedia
 import MuckwatchStore
 import XCTest
 
@@ -32,10 +31,9 @@ final class StoreVideoTests: StoreTestCase {
         XCTAssertEqual(try store.pendingVideoJobs(after: jobs[0].inboxId, excluding: [], limit: 10).count, 2)
         XCTAssertEqual(try store.pendingVideoJobs(excluding: [], limit: 1).map(\.url), ["file:///media/a.mp4"])
 
-        var first = VideoAnalysis(url: jobs[0].url)
-        first.unreadable = "cannot open: No such file or directory"
-        try store.record(first, for: jobs[0].inboxId)
-        var second = VideoAnalysis(url: jobs[0].url)
+        try store.record(VideoAnalysisRecord(url: jobs[0].url, status: .unreadable, reason: "cannot open: No such file or directory"),
+                         for: jobs[0].inboxId)
+        var second = VideoAnalysisRecord(url: jobs[0].url, status: .ok)
         second.fileSHA256 = String(repeating: "0", count: 64)
         try store.record(second, for: jobs[0].inboxId)   // ignored: the first stands
         XCTAssertEqual(try store.pendingVideoJobs(excluding: [], limit: 10).map(\.url), ["file:///media/b.mp4", "file:///media/d.ts"])
