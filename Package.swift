@@ -51,10 +51,12 @@ let package = Package(
         // The configuration file: parsing, defaults and validation.
         .target(
             name: "MuckwatchConfig",
-            dependencies: [
-                "MuckwatchCore", "Yams",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            dependencies: ["MuckwatchCore", "Yams"]
+        ),
+        // The exit codes both executables give on top of ArgumentParser.
+        .target(
+            name: "MuckwatchCommandLine",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // SQLite store (GRDB), the alert log and the case ledger: everything the
         // pipeline persists, and `verify`. Links no FFmpeg.
@@ -93,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "muckwatchd",
             dependencies: [
-                "MuckwatchDaemon", "MuckwatchConfig",
+                "MuckwatchDaemon", "MuckwatchConfig", "MuckwatchCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -102,7 +104,7 @@ let package = Package(
             name: "muckwatch",
             dependencies: [
                 "MuckwatchCore", "MuckwatchConfig", "MuckwatchStore", "MuckwatchIngest", "MuckwatchDaemon", "MuckwatchMedia",
-                "MuckwatchScenario",
+                "MuckwatchScenario", "MuckwatchCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -2,6 +2,7 @@
 // links libmosquitto for the feed tools and the benchmark, FFmpeg for probe.
 import ArgumentParser
 import Logging
+import MuckwatchCommandLine
 import MuckwatchConfig
 import MuckwatchDaemon
 

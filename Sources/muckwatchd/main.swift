@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MuckwatchCommandLine
 import MuckwatchConfig
 import MuckwatchDaemon
 
