@@ -109,7 +109,7 @@ public struct DJISRTRecord: Sendable, Equatable {
         public func instant(utcOffsetSeconds: Int) -> Instant {
             // Wrapping arithmetic: a caller may build any LocalTime, and a
             // nonsense one must give a nonsense instant, not a trap.
-            let days = Int64(truncatingIfNeeded: DJISRT.daysFromCivil(year: year, month: month, day: day))
+            let days = Int64(truncatingIfNeeded: RFC3339.daysFromCivil(year: year, month: month, day: day))
             let secondsOfDay = Int64(truncatingIfNeeded: hour) &* 3600 &+ Int64(truncatingIfNeeded: minute) &* 60
                 &+ Int64(truncatingIfNeeded: second)
             let seconds = days &* 86_400 &+ secondsOfDay &- Int64(truncatingIfNeeded: utcOffsetSeconds)
@@ -715,7 +715,7 @@ public enum DJISRT {
                 while i < b.count, isDigit(b[i]) { i += 1 }
             }
         }
-        guard (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year),
+        guard (1...12).contains(month), day >= 1, day <= RFC3339.daysIn(month: month, year: year),
               hour < 24, minute < 60, second < 60
         else { return (nil, i) }
         return (DJISRTRecord.LocalTime(year: year, month: month, day: day, hour: hour, minute: minute,
@@ -811,26 +811,6 @@ public enum DJISRT {
     /// a huge message.
     static func clip(_ b: [UInt8]) -> String {
         b.count <= 60 ? text(b) : text(Array(b[0..<60])) + "..."
-    }
-
-    static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    // Howard Hinnant's days-from-civil (proleptic Gregorian), with wrapping
-    // arithmetic because `LocalTime` is public and may hold anything.
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year &- 1 : year
-        let era = (y >= 0 ? y : y &- 399) / 400
-        let yoe = y &- era &* 400
-        let mp = (month &+ 9) % 12
-        let doy = (153 &* mp &+ 2) / 5 &+ day &- 1
-        let doe = yoe &* 365 &+ yoe / 4 &- yoe / 100 &+ doy
-        return era &* 146_097 &+ doe &- 719_468
     }
 
     static let lf: UInt8 = 0x0A, cr: UInt8 = 0x0D, space: UInt8 = 0x20, tab: UInt8 = 0x09

@@ -174,13 +174,6 @@ public enum MISB0601 {
         let digits = String(v, radix: 16, uppercase: true)
         return "0x" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
-
-    static func hexBytes(_ b: some Sequence<UInt8>) -> String {
-        b.map { v -> String in
-            let d = String(v, radix: 16)
-            return d.count == 1 ? "0" + d : d
-        }.joined()
-    }
 }
 
 // MARK: - BER
@@ -330,7 +323,7 @@ extension MISB0601 {
                 return inner
             }
             let key = Array(b[i..<(i + 16)])
-            let what = st0601 ? "ST 0601 packet" : "KLV set under key \(MISB0601.hexBytes(key))"
+            let what = st0601 ? "ST 0601 packet" : "KLV set under key \(Hex.string(key))"
             switch MISB0601.berLength(b, at: i + 16, end: n) {
             case .incomplete:
                 bad(i, n - i, st0601 ? .truncated : .notST0601(key: key),
@@ -350,7 +343,7 @@ extension MISB0601 {
                             "ST 0601 packet declares \(length) value bytes but only \(max(0, resume - valueStart)) follow before \(resume < n ? "the next key" : "the end of the buffer")")
                     } else {
                         bad(i, resume - i, .notST0601(key: key),
-                            "KLV set under key \(MISB0601.hexBytes(key)) is not ST 0601 (and is cut short), skipped")
+                            "KLV set under key \(Hex.string(key)) is not ST 0601 (and is cut short), skipped")
                     }
                     return resume
                 }
@@ -359,7 +352,7 @@ extension MISB0601 {
                     // A cut foreign set must not swallow the ST 0601 packet after it.
                     let stop = firstST0601Key(after: i, before: end) ?? end
                     bad(i, stop - i, .notST0601(key: key),
-                        "KLV set under key \(MISB0601.hexBytes(key)) is not ST 0601, skipped\(stop < end ? " (cut short by an ST 0601 key)" : "")")
+                        "KLV set under key \(Hex.string(key)) is not ST 0601, skipped\(stop < end ? " (cut short by an ST 0601 key)" : "")")
                     return stop
                 }
                 return readPacket(start: i, valueStart: valueStart, end: end)

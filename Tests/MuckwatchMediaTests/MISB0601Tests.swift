@@ -330,7 +330,7 @@ final class MISB0601Tests: XCTestCase {
                 XCTFail("expected not-ST-0601, got \(item)")
                 continue
             }
-            XCTAssertEqual(MISB0601.hexBytes(key), "060e2b34020b01010e01030306000000")
+            XCTAssertEqual(Hex.string(key), "060e2b34020b01010e01030306000000")
             XCTAssertTrue(problem.reason.contains("not ST 0601"), problem.reason)
             offsets.append(problem.offset)
         }
