@@ -122,7 +122,7 @@ extension MuckwatchConfiguration {
             }
             timezone = tz
         }
-        pipeline.incidents.utcOffsetSeconds = Self.utcOffset(timezone) ?? 8 * 3600
+        pipeline.incidents.utcOffsetSeconds = Self.utcOffset(timezone) ?? UTCOffset.chinaStandardTime
 
         if let c = try top.section("cases") {
             try c.allow(["verification_deadline_h", "incident_window_s"])

@@ -66,6 +66,10 @@ public struct MuckwatchConfiguration: Sendable {
     public var alertLogPath = "./var/alerts.jsonl"
     public var timezone = "Asia/Shanghai"
     public var pipeline = PipelineSettings()
+
+    /// The configured `timezone`'s offset from UTC, as the loader worked it
+    /// out once: for printed times, case-id dates and DJI SRT local times.
+    public var utcOffsetSeconds: Int { pipeline.incidents.utcOffsetSeconds }
     public var media = MediaSettings()
     /// The file it was read from, if any.
     public var source: String?

@@ -92,7 +92,7 @@ public struct IncidentSettings: Sendable, Equatable {
     public var windowS: Double = 600
     public var verificationDeadlineH: Double = 72
     /// UTC offset of the centre's time zone, for printed times and case-id dates.
-    public var utcOffsetSeconds: Int = 8 * 3600
+    public var utcOffsetSeconds: Int = UTCOffset.chinaStandardTime
     /// Article text per rule, copied into each case.
     public var legalBasis: [String: String] = LegalBasis.defaults
     /// Penalty range per rule, copied into each case.

@@ -26,6 +26,13 @@ public struct Instant: Comparable, Hashable, Sendable, CustomStringConvertible {
 /// RFC 3339 timestamps, as the payloads and outputs use them. A fixed,
 /// strict grammar, so it is parsed directly rather than through a locale-aware
 /// formatter (whose fractional-second rounding differs across platforms).
+/// UTC offsets the product knows by name.
+public enum UTCOffset {
+    /// China Standard Time (UTC+8): the default zone, and the clock JT/T 808
+    /// and HJ 212 devices report in.
+    public static let chinaStandardTime = 8 * 3600
+}
+
 public enum RFC3339 {
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fff...](Z|±HH:MM)`; `nil` if malformed.
     public static func parse(_ text: String) -> Instant? {

@@ -39,7 +39,7 @@ public struct Daemon: Sendable {
         let reopen = ReopenOnHangupService(worker: worker)
         let video = VideoService(workers: VideoWorkers(
             store: store, media: config.media, routes: config.pipelineSettings.routes,
-            srtUTCOffsetSeconds: MuckwatchConfiguration.utcOffset(config.timezone) ?? 8 * 3600, logger: logger,
+            srtUTCOffsetSeconds: config.utcOffsetSeconds, logger: logger,
             heads: ChainHeads(besideAlertLog: config.alertLogPath), onAccepted: { wake.signal() }))
         let group = ServiceGroup(configuration: .init(
             services: [

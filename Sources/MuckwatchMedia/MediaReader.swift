@@ -58,7 +58,7 @@ public final class MediaReader {
     private var lastSeconds: Double?
 
     public init(_ input: String, options: DemuxerOptions = DemuxerOptions(), segmentStart: Instant? = nil,
-                srtUTCOffsetSeconds: Int = 8 * 3600, sidecarSRT: Bool = true,
+                srtUTCOffsetSeconds: Int = UTCOffset.chinaStandardTime, sidecarSRT: Bool = true,
                 interrupt: DemuxInterrupt = DemuxInterrupt(), discoveryPackets: Int = 500) throws(MediaError) {
         demuxer = try Demuxer(input, options: options, interrupt: interrupt)
         self.srtUTCOffsetSeconds = srtUTCOffsetSeconds

@@ -35,7 +35,7 @@ struct BenchDecode: ParsableCommand {
             jt808.append(JT808.frame(messageId: 0x0200, phone: "0" + phone, serial: UInt16(i % 65_536),
                                      body: JT808.locationBody(status: 0x303, lat: lat, lon: lon, altitudeM: 12, speedKmh: speed,
                                                               directionDeg: heading, time: t, items: items)))
-            let ts = RFC3339.format(t, offsetSeconds: 8 * 3600)
+            let ts = RFC3339.format(t, offsetSeconds: UTCOffset.chinaStandardTime)
             truckJSON.append(Array("""
                 {"device":"T-\(i % 500)","ts":"\(ts)","lat":\(fmt(lat)),"lon":\(fmt(lon)),"speed_kmh":\(speed),"heading_deg":\(heading),\
                 "cover":"closed","load":"full","load_kg":20000,"body":"unknown","seq":\(i % 65_536)}

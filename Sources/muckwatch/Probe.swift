@@ -63,10 +63,9 @@ struct Probe: ParsableCommand {
             }
             return s
         }
-        guard let config else { return 8 * 3600 }
+        guard let config else { return UTCOffset.chinaStandardTime }
         do {
-            let c = try MuckwatchConfiguration.load(path: config)
-            return MuckwatchConfiguration.utcOffset(c.timezone) ?? 8 * 3600
+            return try MuckwatchConfiguration.load(path: config).utcOffsetSeconds
         } catch {
             throw CLIError("\(error)")
         }

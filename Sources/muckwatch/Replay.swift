@@ -121,7 +121,7 @@ struct Replay: AsyncParsableCommand {
             var videoLogger = logger
             videoLogger.logLevel = .error
             let videos = VideoWorkers(store: store, media: config.media, routes: config.pipelineSettings.routes,
-                                      srtUTCOffsetSeconds: MuckwatchConfiguration.utcOffset(config.timezone) ?? 8 * 3600,
+                                      srtUTCOffsetSeconds: config.utcOffsetSeconds,
                                       logger: videoLogger, heads: ChainHeads(besideAlertLog: alertPath))
             videos.drainAll()
             videos.stop()

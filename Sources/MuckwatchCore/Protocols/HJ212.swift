@@ -33,7 +33,7 @@ public enum HJ212 {
     ]
 
     /// The instruments' clocks are China local time.
-    public static let clockOffsetSeconds = 8 * 3600
+    public static let clockOffsetSeconds = UTCOffset.chinaStandardTime
 
     /// The standard's CRC16 of the data segment: not CRC-16/MODBUS, which
     /// shifts the byte in rather than the register's high byte out.

@@ -60,7 +60,7 @@ public enum JT808 {
     }
 
     /// The standard puts the terminal's clock at GMT+8.
-    public static let clockOffsetSeconds = 8 * 3600
+    public static let clockOffsetSeconds = UTCOffset.chinaStandardTime
 
     // MARK: Framing
 
