@@ -11,6 +11,16 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = TerminalText.escaped(description) }
 }
 
+/// The config at `path` (the defaults without one); its error, which names
+/// the file, line and key, as the command's own.
+func loadConfiguration(_ path: String?) throws -> MuckwatchConfiguration {
+    do {
+        return try path.map { try MuckwatchConfiguration.load(path: $0) } ?? MuckwatchConfiguration()
+    } catch {
+        throw CLIError("\(error)")
+    }
+}
+
 /// `--db` and `--config`, shared by every subcommand that reads the store.
 struct StoreOptions: ParsableArguments {
     @Option(help: "SQLite store (default: the config's store.path, else ./var/muckwatch.db).")
@@ -19,13 +29,7 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "Config file, for the store path and the time zone.")
     var config: String?
 
-    func loadConfig() throws -> MuckwatchConfiguration {
-        do {
-            return try config.map { try MuckwatchConfiguration.load(path: $0) } ?? MuckwatchConfiguration()
-        } catch {
-            throw CLIError("\(error)")
-        }
-    }
+    func loadConfig() throws -> MuckwatchConfiguration { try loadConfiguration(config) }
 
     /// Opens an existing store; a missing file is an error, not a new store.
     func openStore() throws -> (Store, MuckwatchConfiguration) {

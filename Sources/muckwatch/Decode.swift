@@ -38,12 +38,7 @@ struct Decode: ParsableCommand {
     var input: String
 
     func run() throws {
-        let settings: MuckwatchConfiguration
-        do {
-            settings = try config.map { try MuckwatchConfiguration.load(path: $0) } ?? MuckwatchConfiguration()
-        } catch {
-            throw CLIError("\(error)")
-        }
+        let settings = try loadConfiguration(config)
         let pipeline = settings.pipelineSettings
         let decoder = pipeline.payloadDecoder()
         let offset = pipeline.incidents.utcOffsetSeconds

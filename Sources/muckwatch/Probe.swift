@@ -63,12 +63,7 @@ struct Probe: ParsableCommand {
             }
             return s
         }
-        guard let config else { return UTCOffset.chinaStandardTime }
-        do {
-            return try MuckwatchConfiguration.load(path: config).utcOffsetSeconds
-        } catch {
-            throw CLIError("\(error)")
-        }
+        return try loadConfiguration(config).utcOffsetSeconds
     }
 
     // MARK: JSON Lines

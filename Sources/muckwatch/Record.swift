@@ -53,12 +53,7 @@ struct Record: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let configuration: MuckwatchConfiguration
-        do {
-            configuration = try MuckwatchConfiguration.load(path: config)
-        } catch {
-            throw CLIError("\(error)")
-        }
+        let configuration = try loadConfiguration(config)
         try checkOutputPath()
 
         var settings = MQTTSettings(config: configuration)

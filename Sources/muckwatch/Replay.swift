@@ -56,12 +56,7 @@ struct Replay: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var config: MuckwatchConfiguration
-        do {
-            config = try self.config.map { try MuckwatchConfiguration.load(path: $0) } ?? MuckwatchConfiguration()
-        } catch {
-            throw CLIError("\(error)")
-        }
+        var config = try loadConfiguration(self.config)
         if let ruleNames { config.pipeline.rules.enabled = Set(ruleNames) }
         do {
             _ = try FeedMerger(paths: feeds)   // every feed opens, before anything is written

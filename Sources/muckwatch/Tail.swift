@@ -32,12 +32,7 @@ struct Tail: ParsableCommand {
     var config: String?
 
     func run() throws {
-        let cfg: MuckwatchConfiguration
-        do {
-            cfg = try config.map { try MuckwatchConfiguration.load(path: $0) } ?? MuckwatchConfiguration()
-        } catch {
-            throw CLIError("\(error)")
-        }
+        let cfg = try loadConfiguration(config)
         let offset = cfg.pipeline.incidents.utcOffsetSeconds
         var filter = AlertFilter(rules: Set(rule))
         if let severity {
