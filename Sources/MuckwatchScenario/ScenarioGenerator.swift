@@ -3,7 +3,8 @@ import MuckwatchCore
 
 // MuckwatchScenario owns the test and benchmark scaffolding: the synthetic
 // scenario that `muckwatch scenario`, the benches and the tests generate, and
-// the JT/T 808 / HJ 212 frame writers (ProtocolEncoding.swift). `muckwatchd`
+// the JT/T 808 / HJ 212 frame writers (ProtocolEncoding.swift), and the loopback
+// helpers that start a private broker (Loopback.swift). `muckwatchd`
 // links none of it. The generator is split along its own sections: the
 // options and manifest (ScenarioManifest), the world (ScenarioWorld), motion
 // along routes (ScenarioMotion), the per-source streams (ScenarioStreams,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MuckwatchIngest
+import MuckwatchScenario
 import MuckwatchStore
 
 #if canImport(Glibc)

@@ -1,6 +1,7 @@
 import Foundation
 import MuckwatchCore
 import MuckwatchIngest
+import MuckwatchScenario
 import Synchronization
 import XCTest
 

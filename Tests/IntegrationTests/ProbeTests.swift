@@ -1,7 +1,7 @@
 import Foundation
 import MuckwatchCore
-import MuckwatchIngest
 import MuckwatchMedia
+import MuckwatchScenario
 import XCTest
 
 #if canImport(Glibc)

@@ -3,6 +3,7 @@
 import Foundation
 import GRDB
 import MuckwatchIngest
+import MuckwatchScenario
 import XCTest
 
 #if canImport(Glibc)
