@@ -1,5 +1,3 @@
-import CSimdJSON
-
 /// One polygon feature of a GeoJSON file, as the registry's sites need it.
 public struct GeoJSONFeature: Sendable, Equatable {
     /// Position in the file's features array (0-based).
@@ -36,25 +34,19 @@ public enum GeoJSON {
     /// geometry. Rings are taken as written (not closed, not validated):
     /// `Polygon.problems()` says what is wrong with them.
     public static func features(_ bytes: [UInt8]) throws(GeoJSONError) -> [GeoJSONFeature] {
-        guard let parser = mw_json_parser_create() else { fatalError("out of memory creating a JSON parser") }
-        defer { mw_json_parser_destroy(parser) }
-        let result = bytes.withUnsafeBufferPointer { buffer -> Result<[GeoJSONFeature], GeoJSONError> in
-            var nodes: UnsafePointer<mw_json_node>?
-            var count = 0
-            let base = buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!
-            let rc = mw_json_parse(parser, base, buffer.count, &nodes, &count)
-            guard rc == 0, let nodes else {
-                return .failure(GeoJSONError("not valid JSON: \(String(cString: mw_json_error_message(rc)))"))
-            }
-            return Result { () throws(GeoJSONError) in
-                try read(Node(nodes: UnsafeBufferPointer(start: nodes, count: count), index: 0))
-            }
+        do {
+            return try JSONParser().parse(bytes) { root in try read(root) }
+        } catch let error as GeoJSONError {
+            throw error
+        } catch let error as JSONSyntaxError {
+            throw GeoJSONError("not valid JSON: \(error.message)")
+        } catch {
+            throw GeoJSONError("\(error)")
         }
-        return try result.get()
     }
 
-    private static func read(_ root: Node) throws(GeoJSONError) -> [GeoJSONFeature] {
-        guard root.type == MW_JSON_OBJECT else {
+    private static func read(_ root: JSONValue) throws(GeoJSONError) -> [GeoJSONFeature] {
+        guard root.kind == .object else {
             throw GeoJSONError("not a GeoJSON object: the file is \(root.described) at the top level")
         }
         guard let type = root["type"]?.string else {
@@ -62,12 +54,12 @@ public enum GeoJSON {
         }
         switch type {
         case "FeatureCollection":
-            guard let list = root["features"], list.type == MW_JSON_ARRAY else {
+            guard let list = root["features"], list.kind == .array else {
                 throw GeoJSONError("the FeatureCollection has no \"features\" array")
             }
             var features: [GeoJSONFeature] = []
             for (i, f) in list.children.enumerated() {
-                guard f.type == MW_JSON_OBJECT else { throw GeoJSONError("feature \(i) is \(f.described), not an object") }
+                guard f.kind == .object else { throw GeoJSONError("feature \(i) is \(f.described), not an object") }
                 features.append(try feature(f, index: i))
             }
             return features
@@ -81,9 +73,9 @@ public enum GeoJSON {
         }
     }
 
-    private static func feature(_ f: Node, index: Int) throws(GeoJSONError) -> GeoJSONFeature {
+    private static func feature(_ f: JSONValue, index: Int) throws(GeoJSONError) -> GeoJSONFeature {
         var properties: [String: String] = [:]
-        if let p = f["properties"], p.type == MW_JSON_OBJECT {
+        if let p = f["properties"], p.kind == .object {
             for member in p.children {
                 if let key = member.key, let text = member.scalarText { properties[key] = text }
             }
@@ -93,10 +85,10 @@ public enum GeoJSON {
         if let type = f["type"]?.string, type != "Feature" {
             throw GeoJSONError("\(at): type is \(type), not Feature")
         }
-        guard let geometry = f["geometry"], geometry.type != MW_JSON_NULL else {
+        guard let geometry = f["geometry"], geometry.isNull == false else {
             throw GeoJSONError("\(at): no geometry")
         }
-        guard geometry.type == MW_JSON_OBJECT else { throw GeoJSONError("\(at): the geometry is \(geometry.described), not an object") }
+        guard geometry.kind == .object else { throw GeoJSONError("\(at): the geometry is \(geometry.described), not an object") }
         guard let type = geometry["type"]?.string else { throw GeoJSONError("\(at): the geometry has no \"type\"") }
         guard type == "Polygon" || type == "MultiPolygon" else {
             throw GeoJSONError("\(at): geometry type \(type) is not a Polygon or MultiPolygon")
@@ -105,8 +97,8 @@ public enum GeoJSON {
                               polygons: try polygons(geometry, type: type, at: at), geometryType: type)
     }
 
-    private static func polygons(_ geometry: Node, type: String, at: String) throws(GeoJSONError) -> [Polygon] {
-        guard let coordinates = geometry["coordinates"], coordinates.type == MW_JSON_ARRAY else {
+    private static func polygons(_ geometry: JSONValue, type: String, at: String) throws(GeoJSONError) -> [Polygon] {
+        guard let coordinates = geometry["coordinates"], coordinates.kind == .array else {
             throw GeoJSONError("\(at): the \(type) has no \"coordinates\" array")
         }
         if type == "Polygon" { return [try polygon(coordinates, at: at, number: nil)] }
@@ -119,21 +111,21 @@ public enum GeoJSON {
     }
 
     /// `number`: which polygon of a MultiPolygon (0-based), nil for a Polygon.
-    private static func polygon(_ node: Node, at: String, number: Int?) throws(GeoJSONError) -> Polygon {
+    private static func polygon(_ node: JSONValue, at: String, number: Int?) throws(GeoJSONError) -> Polygon {
         let polygonName = number.map { "polygon \($0)" } ?? "the polygon"
         let of = number.map { " of polygon \($0)" } ?? ""
-        guard node.type == MW_JSON_ARRAY else {
+        guard node.kind == .array else {
             throw GeoJSONError("\(at): \(polygonName) is \(node.described), not an array of rings")
         }
         var rings: [[GeoPoint]] = []
         for (k, ring) in node.children.enumerated() {
             let name = (k == 0 ? "the outer ring" : "hole \(k)") + of
-            guard ring.type == MW_JSON_ARRAY else {
+            guard ring.kind == .array else {
                 throw GeoJSONError("\(at): \(name) is \(ring.described), not an array of positions")
             }
             var points: [GeoPoint] = []
             for (i, position) in ring.children.enumerated() {
-                let numbers = position.type == MW_JSON_ARRAY ? position.children.prefix(2).compactMap(\.number) : []
+                let numbers = position.kind == .array ? position.children.prefix(2).compactMap(\.number) : []
                 guard numbers.count == 2 else { throw GeoJSONError("\(at): position \(i) of \(name) is not [lon, lat]") }
                 let lon = numbers[0], lat = numbers[1]
                 let written = "[\(lon), \(lat)]"
@@ -155,71 +147,19 @@ public enum GeoJSON {
     }
 }
 
-/// One node of a parsed document (valid inside `GeoJSON.features` only).
-private struct Node {
-    let nodes: UnsafeBufferPointer<mw_json_node>
-    let index: Int
-
-    private var node: mw_json_node { nodes[index] }
-    var type: mw_json_type { mw_json_type(node.type) }
-
-    var described: String {
-        switch type {
-        case MW_JSON_NULL: "null"
-        case MW_JSON_TRUE, MW_JSON_FALSE: "a boolean"
-        case MW_JSON_INTEGER, MW_JSON_DOUBLE: "a number"
-        case MW_JSON_STRING: "a string"
-        case MW_JSON_ARRAY: "an array"
-        default: "an object"
-        }
-    }
-
-    /// A container's members or elements, in document order.
-    var children: [Node] {
-        guard type == MW_JSON_ARRAY || type == MW_JSON_OBJECT else { return [] }
-        var result: [Node] = []
-        var i = index + 1
-        while i < Int(node.end) {
-            result.append(Node(nodes: nodes, index: i))
-            i = Int(nodes[i].end)
-        }
-        return result
-    }
-
-    /// The member's key when the parent is an object.
-    var key: String? {
-        guard let bytes = node.key else { return nil }
-        return String(decoding: UnsafeBufferPointer(start: bytes, count: Int(node.key_length)), as: UTF8.self)
-    }
-
-    /// The last member named `key` of an object.
-    subscript(key: String) -> Node? {
-        guard type == MW_JSON_OBJECT else { return nil }
-        return children.last { $0.key == key }
-    }
-
-    var string: String? {
-        guard type == MW_JSON_STRING else { return nil }
-        return String(decoding: UnsafeBufferPointer(start: node.string ?? UnsafePointer(bitPattern: 1), count: Int(node.string_length)),
-                      as: UTF8.self)
-    }
-
-    var number: Double? { type == MW_JSON_INTEGER || type == MW_JSON_DOUBLE ? node.number : nil }
-
-    /// A string, number or boolean as text; nil for null and containers.
-    /// Whole numbers keep their digits; other numbers are Swift's shortest
-    /// spelling of the same double (simdjson keeps no source text).
-    var scalarText: String? {
-        switch type {
-        case MW_JSON_STRING: string
-        case MW_JSON_INTEGER: String(node.integer)
-        case MW_JSON_DOUBLE: "\(node.number)"
-        case MW_JSON_TRUE: "true"
-        case MW_JSON_FALSE: "false"
-        default: nil
+extension JSONValue {
+    /// What a value is, as a GeoJSON error names it.
+    fileprivate var described: String {
+        switch kind {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .number: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
         }
     }
 
     /// An id: a string or a number.
-    var idText: String? { type == MW_JSON_STRING || type == MW_JSON_INTEGER || type == MW_JSON_DOUBLE ? scalarText : nil }
+    fileprivate var idText: String? { kind == .string || kind == .number ? scalarText : nil }
 }

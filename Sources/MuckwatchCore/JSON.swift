@@ -185,5 +185,39 @@ public struct JSONValue {
     }
 }
 
+extension JSONValue {
+    /// A container's elements, or an object's member values, in document order.
+    public var children: [JSONValue] {
+        guard node.type == MW_JSON_ARRAY.rawValue || node.type == MW_JSON_OBJECT.rawValue else { return [] }
+        var result: [JSONValue] = []
+        var i = index + 1
+        while i < Int(node.end) {
+            result.append(JSONValue(nodes: nodes, index: i))
+            i = Int(nodes[i].end)
+        }
+        return result
+    }
+
+    /// This value's key, when it is a member of an object.
+    public var key: String? {
+        guard let bytes = node.key else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: Int(node.key_length)), as: UTF8.self)
+    }
+
+    /// A string, number or boolean as text; nil for null and containers.
+    /// Whole numbers keep their digits; other numbers are Swift's shortest
+    /// spelling of the same double (simdjson keeps no source text).
+    public var scalarText: String? {
+        switch mw_json_type(node.type) {
+        case MW_JSON_STRING: string
+        case MW_JSON_INTEGER: String(node.integer)
+        case MW_JSON_DOUBLE: "\(node.number)"
+        case MW_JSON_TRUE: "true"
+        case MW_JSON_FALSE: "false"
+        default: nil
+        }
+    }
+}
+
 @available(*, unavailable)
 extension JSONValue: Sendable {}
