@@ -60,8 +60,9 @@ extension Store {
             try ledger.append(.evidence, caseId: e.caseId, ref: db.lastInsertedRowID, db)
             try db.cachedStatement(sql: "UPDATE cases SET last_seen = max(last_seen, ?) WHERE case_id = ?")
                 .execute(arguments: [e.lastSeen.millis, e.caseId])
-            // A clip demuxed before the case took it as evidence.
-            try ledger.appendClip(inboxId: r.inboxId, db)
+            // A clip demuxed before the case took it as evidence (only an
+            // event with a clip has an analysis to chain).
+            if r.clipURL != nil { try ledger.appendClip(inboxId: r.inboxId, db) }
             headAfter[e.caseId] = ledger.last
         }
         var stored: [StoredAlert] = []

@@ -20,7 +20,7 @@ public struct VerifyOptions: Sendable {
 }
 
 /// What a verification went through.
-public struct VerifyReport: Sendable, Equatable {
+public struct VerifyReport: Sendable {
     public var cases = 0
     public var candidates = 0
     public var statusMoves = 0
@@ -33,10 +33,6 @@ public struct VerifyReport: Sendable, Equatable {
     public var newestOutside: (head: LedgerHead, whereFound: String)?
     /// Chain heads named by alert lines, all found in the store.
     public var alertLineHeads = 0
-
-    public static func == (a: VerifyReport, b: VerifyReport) -> Bool {
-        a.summary == b.summary
-    }
 
     /// `verified 12 cases, 30 evidence rows, ... chain head 57:ab12…`.
     public var summary: String {
