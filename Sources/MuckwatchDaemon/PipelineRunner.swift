@@ -50,7 +50,7 @@ public final class PipelineRunner {
         guard let current = try store.ledgerHead() else { return }
         let written: ChainHeads.Entry?
         do {
-            written = try heads.read().last
+            written = try heads.newest()
         } catch {
             logger.error("cannot read the chain heads file: \(error); run `muckwatch verify`")
             return
@@ -58,7 +58,7 @@ public final class PipelineRunner {
         if let written {
             guard try store.ledgerHead(at: written.head.seq) == written.head else {
                 logger.critical("""
-                    the store does not hold the case ledger head \(written.head) written to \(heads.path) line \(written.line): \
+                    the store does not hold the case ledger head \(written.head) last written to \(heads.path): \
                     the store was cut back or rewritten. Run `muckwatch verify`; no new head is written over it
                     """)
                 return

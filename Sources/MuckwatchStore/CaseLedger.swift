@@ -198,13 +198,30 @@ public struct ChainHeads: Sendable {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         var entries: [Entry] = []
         for (i, line) in data.split(separator: 0x0a, omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-                  let seq = (object["seq"] as? NSNumber)?.int64Value, let head = object["head"] as? String else {
-                throw ChainHeadsError(description: "\(path), line \(i + 1): not a chain head line")
-            }
-            entries.append(Entry(head: LedgerHead(seq: seq, head: head), line: i + 1))
+            entries.append(Entry(head: try head(line, lineNumber: i + 1), line: i + 1))
         }
         return entries
+    }
+
+    /// The newest head, read from the file's end only (the daemon's start
+    /// needs no more, and the file grows for as long as the store lives);
+    /// its `line` counts from the end (-1: the last line).
+    public func newest() throws -> Entry? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: size > 4096 ? size - 4096 : 0)
+        let tail = try handle.readToEnd() ?? Data()
+        guard let line = tail.split(separator: 0x0a).last else { return nil }
+        return Entry(head: try head(line, lineNumber: -1), line: -1)
+    }
+
+    private func head(_ line: Data.SubSequence, lineNumber: Int) throws -> LedgerHead {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+              let seq = (object["seq"] as? NSNumber)?.int64Value, let head = object["head"] as? String else {
+            throw ChainHeadsError(description: "\(path), line \(lineNumber == -1 ? "last" : String(lineNumber)): not a chain head line")
+        }
+        return LedgerHead(seq: seq, head: head)
     }
 }
 

@@ -95,4 +95,38 @@ final class DaemonFilesTests: XCTestCase {
         XCTAssertTrue(verify.out.hasPrefix("verified 40 cases"), verify.out)
         XCTAssertEqual(runs, 10)
     }
+
+    /// At start the daemon writes a head the heads file missed (a crash
+    /// between commit and heads line), but never over a head the store no
+    /// longer holds (a store cut back while the daemon was stopped).
+    func testAtStartALaggingHeadsFileCatchesUpButAForeignHeadIsReported() throws {
+        let dir = try temporaryDirectory("heads-start")
+        let broker = try TestBroker(dir: dir)
+        let daemon = try TestDaemon(dir: dir, brokerURL: broker.url)
+        try daemon.start()
+        let publisher = try TestPublisher(port: broker.port, clientId: "heads-start-pub")
+        try publisher.publish("muckwatch/v1/camera/CAM-03/event", spill(1))
+        try eventually("1 alert line") { daemon.alertLines.count == 1 }
+        XCTAssertEqual(daemon.stop(), 0)
+        let heads = "\(dir)/chain-heads.jsonl"
+        let written = try String(contentsOfFile: heads, encoding: .utf8)
+        try "".write(toFile: heads, atomically: false, encoding: .utf8)   // the crash lost its line
+
+        try daemon.start()
+        // The same seq and head, written at another time.
+        let last = try XCTUnwrap(written.split(separator: "\n").last?.split(separator: ",\"at\"").first)
+        try eventually("the head written again") { (try? String(contentsOfFile: heads, encoding: .utf8))?.hasPrefix(String(last)) ?? false }
+        XCTAssertEqual(daemon.stop(), 0)
+        XCTAssertEqual(try runCommand(Tools.binary("muckwatch"), ["verify", "--db", daemon.dbPath, "--alert-log", daemon.alertLogPath]).status, 0)
+
+        // A head the store never had: no new head over it, and a critical line.
+        let foreign = #"{"seq":99,"head":"\#(String(repeating: "0", count: 64))","at":"2026-12-03T00:00:00.000Z"}"# + "\n"
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: heads))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(foreign.utf8))
+        try handle.close()
+        try daemon.start()
+        try eventually("the cut-back store reported") { daemon.log.contains("the store was cut back or rewritten") }
+        XCTAssertTrue(try String(contentsOfFile: heads, encoding: .utf8).hasSuffix(foreign), "nothing written after the foreign head")
+    }
 }
