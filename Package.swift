@@ -82,11 +82,22 @@ let package = Package(
             dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log"),
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
-        // The daemon's services wired together: ingest → store → pipeline → outputs.
+        // What the daemon and the feed tools both run: the pipeline host (a pending batch from the
+        // store, the rules, one outcome committed, the alert lines written), the video workers, and
+        // the config's broker settings and escaped logging.
+        .target(
+            name: "MuckwatchRuntime",
+            dependencies: [
+                "MuckwatchCore", "MuckwatchConfig", "MuckwatchStore", "MuckwatchIngest", "MuckwatchMedia",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The daemon's services wired together under swift-service-lifecycle: ingest → store →
+        // pipeline host → outputs, the video workers, systemd's watchdog, SIGHUP.
         .target(
             name: "MuckwatchDaemon",
             dependencies: [
-                "MuckwatchCore", "MuckwatchConfig", "MuckwatchStore", "MuckwatchIngest", "MuckwatchMedia",
+                "MuckwatchCore", "MuckwatchConfig", "MuckwatchStore", "MuckwatchIngest", "MuckwatchRuntime",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -95,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "muckwatchd",
             dependencies: [
-                "MuckwatchDaemon", "MuckwatchConfig", "MuckwatchCommandLine",
+                "MuckwatchDaemon", "MuckwatchRuntime", "MuckwatchConfig", "MuckwatchCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -103,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "muckwatch",
             dependencies: [
-                "MuckwatchCore", "MuckwatchConfig", "MuckwatchStore", "MuckwatchIngest", "MuckwatchDaemon", "MuckwatchMedia",
+                "MuckwatchCore", "MuckwatchConfig", "MuckwatchStore", "MuckwatchIngest", "MuckwatchRuntime", "MuckwatchMedia",
                 "MuckwatchScenario", "MuckwatchCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -3,6 +3,7 @@ import Logging
 import MuckwatchConfig
 import MuckwatchCore
 import MuckwatchIngest
+import MuckwatchRuntime
 import MuckwatchStore
 import ServiceLifecycle
 import Synchronization
@@ -222,5 +223,19 @@ struct ReopenOnHangupService: Service {
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
             await worker.reopenAlertLog()
         }
+    }
+}
+
+/// Feeds the video workers from the store twice a second, and stops them on
+/// shutdown.
+struct VideoService: Service {
+    let workers: VideoWorkers
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            workers.refill()
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+        workers.stop()
     }
 }

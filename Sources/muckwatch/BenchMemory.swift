@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import MuckwatchCore
-import MuckwatchDaemon
+import MuckwatchRuntime
 import MuckwatchStore
 
 /// `muckwatch bench-memory` (issue 14, item 7): a flood of distinct device

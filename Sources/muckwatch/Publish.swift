@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import MuckwatchConfig
 import MuckwatchCore
-import MuckwatchDaemon
+import MuckwatchRuntime
 import MuckwatchIngest
 
 #if canImport(Glibc)

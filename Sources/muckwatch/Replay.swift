@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import MuckwatchConfig
 import MuckwatchCore
-import MuckwatchDaemon
+import MuckwatchRuntime
 import MuckwatchStore
 import Synchronization
 

@@ -4,7 +4,7 @@ import ArgumentParser
 import Logging
 import MuckwatchCommandLine
 import MuckwatchConfig
-import MuckwatchDaemon
+import MuckwatchRuntime
 
 struct Muckwatch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

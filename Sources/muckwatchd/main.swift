@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import MuckwatchCommandLine
 import MuckwatchConfig
+import MuckwatchRuntime
 import MuckwatchDaemon
 
 struct MuckwatchDaemonCommand: AsyncParsableCommand {

@@ -83,5 +83,5 @@ public actor PipelineWorker {
     @discardableResult
     public func drain() throws -> Int { try runner.drain() }
 
-    func reopenAlertLog() { runner.reopenAlertLog() }
+    public func reopenAlertLog() { runner.reopenAlertLog() }
 }

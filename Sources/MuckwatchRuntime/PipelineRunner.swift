@@ -103,7 +103,7 @@ public final class PipelineRunner {
         logger.info("\(alerts.count) alert(s) written: \(alerts.map(\.alertId).joined(separator: ", "))")
     }
 
-    func reopenAlertLog() {
+    public func reopenAlertLog() {
         do {
             try alertLog.reopen()
             logger.info("reopened the alert log \(alertLog.path)")

@@ -5,7 +5,6 @@ import MuckwatchConfig
 import MuckwatchCore
 import MuckwatchMedia
 import MuckwatchStore
-import ServiceLifecycle
 import Synchronization
 
 extension DemuxerOptions {
@@ -237,19 +236,5 @@ extension VideoAnalysisRecord {
         keyframe = a.keyframe.map { Frame(pts: $0.pts, seconds: $0.seconds, wallTime: $0.wallTime) }
         trackPoints = a.track.count
         untrustedSamples = a.untrustedSamples
-    }
-}
-
-/// Feeds the video workers from the store twice a second, and stops them on
-/// shutdown.
-struct VideoService: Service {
-    let workers: VideoWorkers
-
-    func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            workers.refill()
-            try? await Task.sleep(for: .milliseconds(500))
-        }
-        workers.stop()
     }
 }
