@@ -61,7 +61,7 @@ public struct MuckwatchConfiguration: Sendable {
         TopicRoutes.defaults.routes.map { (kind: $0.kind, filter: $0.filter) }
     public var storePath = "./var/muckwatch.db"
     /// Past this many MB the daemon's WAL is started over even under load,
-    /// holding commits back while it does; 0: only when idle (see `Store`).
+    /// holding commits back while it does; 0: only when idle (see `SQLiteStore`).
     public var storeWALLimitMB = 0
     public var alertLogPath = "./var/alerts.jsonl"
     public var timezone = "Asia/Shanghai"

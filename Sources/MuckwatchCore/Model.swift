@@ -3,28 +3,30 @@ import Crypto
 /// One MQTT message as it was accepted into the whole-process record.
 public struct InboxMessage: Sendable, Equatable {
     public var id: Int64
-    public var topic: String
-    public var payload: [UInt8]
-    public var arrivedAt: Instant
-    /// SHA-256 of the payload bytes exactly as received.
+    public var arrival: Arrival
+    /// SHA-256 of the payload bytes exactly as received (of the whole, when
+    /// only its head was kept).
     public var sha256: String
-    /// The payload already decoded by the settings' `payloadDecoder()` on
-    /// another thread (replay does it while reading the feed), or nil for
-    /// the pipeline to decode.
-    public var decoded: Decoded?
-    /// Set when `payload` is only the first `Limits.keptBytes` bytes of a
-    /// larger payload (and `sha256` that of the whole): a `too_large` dead letter.
-    public var oversized: OversizedPayload?
+
+    public init(id: Int64, arrival: Arrival, sha256: String? = nil) {
+        self.id = id
+        self.arrival = arrival
+        self.sha256 = sha256 ?? arrival.oversized?.sha256 ?? Digest.sha256Hex(arrival.payload)
+    }
 
     public init(id: Int64, topic: String, payload: [UInt8], arrivedAt: Instant, sha256: String? = nil,
                 decoded: Decoded? = nil, oversized: OversizedPayload? = nil) {
-        self.id = id
-        self.topic = topic
-        self.payload = payload
-        self.arrivedAt = arrivedAt
-        self.sha256 = sha256 ?? Digest.sha256Hex(payload)
-        self.decoded = decoded
-        self.oversized = oversized
+        self.init(id: id, arrival: Arrival(topic: topic, payload: payload, arrivedAt: arrivedAt,
+                                           decoded: decoded, oversized: oversized), sha256: sha256)
+    }
+
+    public var topic: String { arrival.topic }
+    public var payload: [UInt8] { arrival.payload }
+    public var arrivedAt: Instant { arrival.arrivedAt }
+    public var decoded: Decoded? { arrival.decoded }
+    public var oversized: OversizedPayload? {
+        get { arrival.oversized }
+        set { arrival.oversized = newValue }
     }
 }
 

@@ -56,6 +56,21 @@ public struct BatchOutcome: Sendable {
     public init() {}
 }
 
+/// Where the pipeline stood at the last commit, as the store read it back:
+/// open incidents, case numbering and each party's recent history, the
+/// clock, and the fixes that rebuild open track chunks (see `Pipeline.resume`).
+public struct PipelineRestorePoint: Sendable {
+    public var clock: Instant?
+    public var openIncidents: [String: OpenIncident] = [:]
+    public var caseNumbers: [String: Int] = [:]
+    public var partyHistory: [String: [Instant]] = [:]
+    public var resumeFixes: [(inboxId: Int64, telemetry: TruckTelemetry)] = []
+
+    public init(clock: Instant? = nil) {
+        self.clock = clock
+    }
+}
+
 /// Messages in, outcomes out: decoding, rules, incident merging. Driven only by
 /// the messages' own times (the pipeline's clock is the latest time seen), so
 /// the daemon and a replay of the same feed produce the same outcome.
@@ -97,6 +112,14 @@ public final class Pipeline {
         self.trucks = TruckTracker(registry: settings.registry, dwellS: r.geofence.dwellS)
         self.incidents = incidents ?? IncidentBook(settings: settings.incidents)
         self.now = now
+    }
+
+    /// A pipeline that continues from `point`.
+    public convenience init(settings: PipelineSettings, restoring point: PipelineRestorePoint) {
+        let book = IncidentBook(settings: settings.incidents, open: point.openIncidents, caseNumbers: point.caseNumbers,
+                                partyHistory: point.partyHistory)
+        self.init(settings: settings, incidents: book, now: point.clock)
+        if !point.resumeFixes.isEmpty { resume(fixes: point.resumeFixes) }
     }
 
     public func process(_ messages: [InboxMessage], ledger: EventLedger,

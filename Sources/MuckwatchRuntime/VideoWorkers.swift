@@ -22,12 +22,13 @@ extension DemuxerOptions {
 /// Demuxes the videos the pipeline has recorded — event clips and announced
 /// segments — on a few threads of their own, so that a slow or hostile
 /// video never holds up MQTT ingest or the rules. The work list is the store
-/// (`Store.pendingVideoJobs`): a video whose result was not committed when
+/// (`SQLiteStore.pendingVideoJobs`): a video whose result was not committed when
 /// the daemon stopped is simply taken up again.
 public final class VideoWorkers: Sendable {
     private struct State {
         var queue: [VideoJob] = []
         var inFlight: Set<Int64> = []
+        var started = false
         var stopped = false
         /// Every video with an inbox id up to this one has been analysed and
         /// recorded, or is in flight: the store is searched above it.
@@ -38,7 +39,7 @@ public final class VideoWorkers: Sendable {
         var retry: Set<Int64> = []
     }
 
-    private let store: Store
+    private let store: SQLiteStore
     private let options: DemuxerOptions
     private let capacity: Int
     private let srtUTCOffsetSeconds: Int
@@ -57,7 +58,7 @@ public final class VideoWorkers: Sendable {
     /// Where the case ledger's head goes when a clip's analysis is chained.
     private let heads: ChainHeads?
 
-    public init(store: Store, media: MediaSettings, routes: TopicRoutes, srtUTCOffsetSeconds: Int, logger: Logger,
+    public init(store: SQLiteStore, media: MediaSettings, routes: TopicRoutes, srtUTCOffsetSeconds: Int, logger: Logger,
                 heads: ChainHeads? = nil, onAccepted: @escaping @Sendable () -> Void = {}) {
         self.store = store
         self.heads = heads
@@ -69,7 +70,12 @@ public final class VideoWorkers: Sendable {
         self.srtUTCOffsetSeconds = srtUTCOffsetSeconds
         self.logger = logger
         self.workers = media.workers
-        for i in 0..<media.workers {
+    }
+
+    /// Starts the worker threads (once).
+    public func start() {
+        guard state.withLock({ s in defer { s.started = true }; return !s.started }) else { return }
+        for i in 0..<workers {
             let thread = Thread { [self] in runWorker() }
             thread.name = "muckwatch.video-\(i + 1)"
             thread.start()
@@ -173,7 +179,7 @@ public final class VideoWorkers: Sendable {
             analysis.track = []
             return
         }
-        let arrivals = analysis.track.map { point -> Store.Arrival in
+        let arrivals = analysis.track.map { point -> Arrival in
             let p = point.position
             var line = JSONLine()
             line.add("drone", p.drone)
@@ -184,7 +190,7 @@ public final class VideoWorkers: Sendable {
             line.add("heading_deg", p.headingDeg)
             line.add("origin", point.origin.rawValue)
             line.add("segment_inbox_id", Int(job.inboxId))
-            return Store.Arrival(topic: topic, payload: Array(line.text.utf8), qos: 1, retain: false, arrivedAt: job.arrivedAt)
+            return Arrival(topic: topic, payload: Array(line.text.utf8), qos: 1, retain: false, arrivedAt: job.arrivedAt)
         }
         _ = try store.accept(arrivals)
         onAccepted()

@@ -264,7 +264,7 @@ enum AppendOnlyFile {
     }
 }
 
-extension Store {
+extension SQLiteStore {
     /// The case ledger's newest head; nil while it is empty.
     public func ledgerHead() throws -> LedgerHead? {
         try pool.read { db in try CaseLedger.newest(db) }

@@ -81,7 +81,7 @@ struct Bench: AsyncParsableCommand {
         try waitFor("muckwatchd to subscribe", timeout: 30) {
             ((try? String(contentsOfFile: daemonLog, encoding: .utf8)) ?? "").contains("subscribed to")
         }
-        let store = try Store(path: db)
+        let store = try SQLiteStore(path: db)
 
         var subRates: [Double] = [], daemonRates: [Double] = []
         for round in 1...rounds {

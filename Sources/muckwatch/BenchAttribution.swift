@@ -24,7 +24,7 @@ struct BenchAttribution: ParsableCommand {
         let work = dir ?? NSTemporaryDirectory() + "muckwatch-bench-attribution-\(getpid())"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { if !keep && dir == nil { try? FileManager.default.removeItem(atPath: work) } }
-        let store = try Store(path: work + "/rtree.db")
+        let store = try SQLiteStore(path: work + "/rtree.db")
         let peer = try TrackScanPeer(path: work + "/btree.db")
 
         // Trucks drive straight legs at 20–50 km/h in a 40 × 30 km box around Shenzhen.

@@ -50,7 +50,7 @@ struct Cases: ParsableCommand {
             if let first, let last, first > last {
                 throw ValidationError("--from \(from ?? "") is after --to \(to ?? ""); the range would hold no day")
             }
-            let filter = Store.CaseFilter(status: status, rule: rule, company: company, from: first,
+            let filter = SQLiteStore.CaseFilter(status: status, rule: rule, company: company, from: first,
                                           until: last?.adding(seconds: 86_400))
             let cases = try db.cases(utcOffsetSeconds: offset, filter: filter)
             if json {

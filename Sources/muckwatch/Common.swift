@@ -32,14 +32,14 @@ struct StoreOptions: ParsableArguments {
     func loadConfig() throws -> MuckwatchConfiguration { try loadConfiguration(config) }
 
     /// Opens an existing store; a missing file is an error, not a new store.
-    func openStore() throws -> (Store, MuckwatchConfiguration) {
+    func openStore() throws -> (SQLiteStore, MuckwatchConfiguration) {
         let config = try loadConfig()
         let path = db ?? config.storePath
         guard FileManager.default.fileExists(atPath: path) else {
             throw CLIError("there is no store at \(path); pass --db with the path muckwatchd writes to")
         }
         do {
-            return (try Store(path: path), config)
+            return (try SQLiteStore(path: path), config)
         } catch {
             throw CLIError("\(error)")
         }

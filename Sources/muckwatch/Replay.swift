@@ -65,68 +65,40 @@ struct Replay: AsyncParsableCommand {
         }
         let storePath = db ?? config.storePath
         let alertPath = alertLog ?? config.alertLogPath
-        var logger = Logger(label: "muckwatch.replay")
-        logger.logLevel = .warning
-        let store: Store
-        let worker: PipelineWorker
-        let before: StoreStats
+        let logger = { var l = Logger(label: "muckwatch.replay"); l.logLevel = .warning; return l }()
+        let store: SQLiteStore
         do {
-            store = try Store(path: storePath, checkpoints: .backgroundBounded)
-            worker = try PipelineWorker(store: store, settings: config.pipelineSettings,
-                                        alertLogPath: alertPath, logger: logger, niceness: 0,
-                                        batchLimit: Self.batchSize)
-            try await worker.logLeftoverAlerts()
-            try await worker.drain()
-            before = try store.stats()
+            store = try SQLiteStore(path: storePath, checkpoints: .backgroundBounded)
         } catch {
             throw CLIError("\(error)")
         }
-
-        let start = DispatchTime.now().uptimeNanoseconds
-        // Three stages, as in the daemon: feed lines are parsed on a thread of
-        // their own, this one stores them in the inbox, and the pipeline
-        // worker's thread processes the inbox behind it.
-        let parsed = FeedParsingThread(paths: feeds, batchSize: Self.batchSize, settings: config.pipelineSettings)
-        var read = 0
-        var badLines = 0
-        var drains: [Task<Int, Error>] = []
-        do {
-            while let item = parsed.next() {
-                switch item {
-                case .batch(let batch):
-                    read += batch.count
-                    _ = try store.accept(batch)
-                    drains.append(Task { try await worker.drain() })
-                    if drains.count >= Self.drainsAhead { _ = try await drains.removeFirst().value }
-                case .bad(let path, let bad):
-                    badLines += 1
-                    FileHandle.standardError.write(Data((TerminalText.escaped("\(path): \(bad)\(strict ? "" : "; skipped")") + "\n").utf8))
-                    if strict {
-                        parsed.cancel()
-                        try await worker.drain()
-                        throw CLIError("stopped at the first bad line (--strict); \(read) message(s) before it were replayed")
-                    }
-                }
-            }
-            for drain in drains { _ = try await drain.value }
-            try await worker.drain()
-            // The clips and segments the feed points at, as the daemon's video
-            // workers demux them. A recorded feed's clips are often not on this
-            // machine: one line each would drown the summary, which counts them.
-            var videoLogger = logger
-            videoLogger.logLevel = .error
-            let videos = VideoWorkers(store: store, media: config.media, routes: config.pipelineSettings.routes,
-                                      srtUTCOffsetSeconds: config.utcOffsetSeconds,
-                                      logger: videoLogger, heads: ChainHeads(besideAlertLog: alertPath))
-            videos.drainAll()
-            videos.stop()
-            try await worker.drain()   // the drone positions the segments held
-        } catch let error as CLIError {
-            throw error
-        } catch {
-            parsed.cancel()
-            throw CLIError("replay stopped after \(read) message(s): \(error)")
+        let settings = config.pipelineSettings
+        let pipeline = PipelineThread(niceness: 0, logger: logger) { [logger] in
+            try PipelineHost(store: store, settings: settings, alertLogPath: alertPath, logger: logger,
+                             batchLimit: Self.batchSize)
         }
+        // Three stages, as in the daemon: feed lines are parsed on a thread of
+        // their own, a second one stores them in the inbox, and the pipeline
+        // thread processes the inbox behind it.
+        let pipelineRun = Task { try await pipeline.run() }
+        let fed: Result<FeedResult, any Error> = await (try? onThread(named: "muckwatch.replay") { [feeds, strict, media = config.media] in
+            Result { try Self.feed(feeds, strict: strict, into: store, pipeline: pipeline, settings: settings, media: media,
+                                   logger: logger, alertPath: alertPath) }
+        }) ?? .failure(CLIError("cannot start the replay thread"))
+        pipeline.stop()
+        let stopped = await pipelineRun.result
+        let result: FeedResult
+        switch (fed, stopped) {
+        case (.success(let r), .success):
+            result = r
+        case (_, .failure(let error)):
+            throw CLIError("replay stopped: \(error)")
+        case (.failure(let error as CLIError), _):
+            throw error
+        case (.failure(let error), _):
+            throw CLIError("replay stopped: \(error)")
+        }
+        let (before, read, badLines, start) = (result.before, result.read, result.badLines, result.start)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 
         let after = try store.stats()
@@ -136,6 +108,61 @@ struct Replay: AsyncParsableCommand {
         } else {
             print(summary.text(store: storePath, alertLog: alertPath))
         }
+    }
+
+    struct FeedResult: Sendable {
+        var before: StoreStats
+        var read: Int
+        var badLines: Int
+        var start: UInt64
+    }
+
+    /// Stores the feeds' messages in the inbox, at most `drainsAhead` batches
+    /// ahead of the pipeline, then has the video workers demux what they
+    /// name. Runs on a thread of its own (it blocks on both).
+    private static func feed(_ feeds: [String], strict: Bool, into store: SQLiteStore, pipeline: PipelineThread,
+                             settings: PipelineSettings, media: MediaSettings, logger: Logger,
+                             alertPath: String) throws -> FeedResult {
+        guard pipeline.waitUntilStarted() else { throw CLIError("the pipeline did not start") }
+        let before = try store.stats()
+        let start = DispatchTime.now().uptimeNanoseconds
+        let parsed = FeedParsingThread(paths: feeds, batchSize: batchSize, settings: settings)
+        defer { parsed.cancel() }
+        var read = 0
+        var badLines = 0
+        var stored = 0
+        let processedBefore = pipeline.processed
+        while let item = parsed.next() {
+            switch item {
+            case .batch(let batch):
+                read += batch.count
+                stored += try store.accept(batch).count { if case .new = $0 { true } else { false } }
+                pipeline.signal()
+                pipeline.waitUntilProcessed(processedBefore + stored - drainsAhead * batchSize)
+            case .bad(let path, let bad):
+                badLines += 1
+                FileHandle.standardError.write(Data((TerminalText.escaped("\(path): \(bad)\(strict ? "" : "; skipped")") + "\n").utf8))
+                if strict {
+                    pipeline.drainNow()
+                    throw CLIError("stopped at the first bad line (--strict); \(read) message(s) before it were replayed")
+                }
+            }
+        }
+        guard pipeline.drainNow() else { throw CLIError("the pipeline stopped before the end of the feeds") }
+        // The clips and segments the feed points at, as the daemon's video
+        // workers demux them. A recorded feed's clips are often not on this
+        // machine: one line each would drown the summary, which counts them.
+        var videoLogger = logger
+        videoLogger.logLevel = .error
+        let videos = VideoWorkers(store: store, media: media, routes: settings.routes,
+                                  srtUTCOffsetSeconds: settings.incidents.utcOffsetSeconds,
+                                  logger: videoLogger, heads: ChainHeads(besideAlertLog: alertPath),
+                                  onAccepted: { pipeline.signal() })
+        videos.start()
+        videos.drainAll()
+        videos.stop()
+        pipeline.drainNow()   // the drone positions the segments held
+        return FeedResult(before: before, read: read, badLines: badLines, start: start)
     }
 
     /// Messages per inbox transaction; the pipeline then takes them in its own batches.
@@ -151,7 +178,7 @@ struct Replay: AsyncParsableCommand {
 /// pipeline is otherwise the slower stage of the two).
 final class FeedParsingThread: Sendable {
     enum Item: Sendable {
-        case batch([Store.Arrival])
+        case batch([Arrival])
         case bad(String, FeedLineError)
     }
 
@@ -171,7 +198,7 @@ final class FeedParsingThread: Sendable {
             }
             guard var merger = try? FeedMerger(paths: paths) else { return }
             let decoder = settings.payloadDecoder()
-            var batch: [Store.Arrival] = []
+            var batch: [Arrival] = []
             batch.reserveCapacity(batchSize)
             func hand(_ item: Item) -> Bool {
                 space.wait()
@@ -187,7 +214,7 @@ final class FeedParsingThread: Sendable {
                     let (payload, oversized) = OversizedPayload.cut(m.payload, limit: settings.limits.maxPayloadBytes)
                     let decoded = decoder.decode(InboxMessage(id: 0, topic: m.topic, payload: payload, arrivedAt: m.t, sha256: "",
                                                               oversized: oversized))
-                    batch.append(Store.Arrival(topic: m.topic, payload: payload, qos: m.qos, retain: m.retain, arrivedAt: m.t,
+                    batch.append(Arrival(topic: m.topic, payload: payload, qos: m.qos, retain: m.retain, arrivedAt: m.t,
                                                decoded: decoded, oversized: oversized))
                     if batch.count == batchSize {
                         guard hand(.batch(batch)) else { return }
@@ -306,7 +333,7 @@ struct ReplaySummary: Encodable {
             Alerts:       \(map(alerts))
             Cases opened: \(casesOpened)
             Videos:       \(map(videos))
-            Store:        \(store.terminalEscaped)
+            SQLiteStore:        \(store.terminalEscaped)
             Alert log:    \(alertLog.terminalEscaped)
             """
     }

@@ -28,7 +28,7 @@ final class DeviceIdleTests: StoreTestCase {
         return s
     }
 
-    func accept(_ store: Store, _ device: String, after seconds: Double, at p: GeoPoint, speed: Double) throws {
+    func accept(_ store: SQLiteStore, _ device: String, after seconds: Double, at p: GeoPoint, speed: Double) throws {
         let ts = Self.start.adding(seconds: seconds)
         let payload = #"{"device":"\#(device)","ts":"\#(RFC3339.format(ts, offsetSeconds: 8 * 3600))","lat":\#(p.lat),"lon":\#(p.lon),"speed_kmh":\#(speed),"cover":"closed","load":"full","body":"down"}"#
         _ = try store.accept(topic: "muckwatch/v1/truck/\(device)/telemetry", payload: Array(payload.utf8), qos: 1,
@@ -38,11 +38,11 @@ final class DeviceIdleTests: StoreTestCase {
     /// Runs the truck parked in a site overnight through a store with
     /// `idleS`; returns the alert lines and the trucks in memory before it returns.
     func parkedOvernight(idleS: Double, name: String) throws -> (alerts: [String], trucksBeforeReturn: Int) {
-        let store = try Store(path: folder.appendingPathComponent(name).path)
-        let pipeline = try store.restorePipeline(settings: Self.settings(idleS: idleS))
+        let store = try SQLiteStore(path: folder.appendingPathComponent(name).path)
+        let pipeline = try restoredPipeline(from: store, settings: Self.settings(idleS: idleS))
         var alerts: [String] = []
         func drain() throws {
-            while let batch = try store.processPending(with: pipeline, limit: 16) { alerts += batch.alerts.map(\.line) }
+            while let batch = try processNext(in: store, with: pipeline, limit: 16) { alerts += batch.alerts.map(\.line) }
         }
         // T-0001 drives into the site, parks for half an hour and goes dark.
         var t = 0.0
@@ -74,15 +74,15 @@ final class DeviceIdleTests: StoreTestCase {
     }
 
     func testFloodOfIdsLeavesMemoryAndShrinksTheTables() throws {
-        let store = try Store(path: path)
-        let pipeline = try store.restorePipeline(settings: Self.settings(idleS: 6 * 3600))
+        let store = try SQLiteStore(path: path)
+        let pipeline = try restoredPipeline(from: store, settings: Self.settings(idleS: 6 * 3600))
         for i in 0..<2000 { try accept(store, "FLOOD-\(i)", after: Double(i) / 10, at: Self.at(Double(i), 0), speed: 30) }
-        while try store.processPending(with: pipeline, limit: 512) != nil {}
+        while try processNext(in: store, with: pipeline, limit: 512) != nil {}
         XCTAssertEqual(pipeline.stateCounts["geofence"], 2000)
         XCTAssertEqual(pipeline.stateCounts["track_chunks"], 2000)
         // Seven hours later one truck reports: every flooded id has gone.
         try accept(store, "T-0002", after: 7 * 3600, at: Self.at(5000, 5000), speed: 20)
-        let batch = try XCTUnwrap(store.processPending(with: pipeline))
+        let batch = try XCTUnwrap(processNext(in: store, with: pipeline))
         XCTAssertEqual(batch.forgottenDevices, 4000)
         XCTAssertEqual(pipeline.stateCounts["geofence"], 1)
         XCTAssertEqual(pipeline.stateCounts["track_chunks"], 1)
@@ -90,7 +90,7 @@ final class DeviceIdleTests: StoreTestCase {
         XCTAssertEqual(try rows("SELECT COUNT(DISTINCT device) FROM track_chunks WHERE device LIKE 'FLOOD-%'")[0][0] as Int64, 2000)
         // A flooded id that comes back is rebuilt from its one fix, not a fresh start.
         try accept(store, "FLOOD-7", after: 7 * 3600 + 1, at: Self.at(7, 0), speed: 30)
-        _ = try store.processPending(with: pipeline)
+        _ = try processNext(in: store, with: pipeline)
         XCTAssertEqual(pipeline.stateCounts["geofence"], 2)
     }
 }

@@ -7,7 +7,7 @@ import XCTest
 /// recognised.
 final class StoreInboxTests: StoreTestCase {
     func testSameTopicAndPayloadTwiceIsStoredOnce() throws {
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         let payload = truckPayload("2026-11-24T21:15:00+08:00")
         XCTAssertEqual(try accept(store, Topic.truck(), payload, at: "2026-11-24T21:15:00.100+08:00"), .new(1))
         XCTAssertEqual(try accept(store, Topic.truck(), payload, at: "2026-11-24T21:15:05+08:00"), .duplicate(of: 1))
@@ -20,7 +20,7 @@ final class StoreInboxTests: StoreTestCase {
     }
 
     func testSamePayloadOnDifferentTopicsIsTwoMessages() throws {
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         let payload = #"{"ts":"2026-11-24T21:15:00+08:00","lat":22.5,"lon":114.0}"#
         XCTAssertEqual(try accept(store, Topic.truck("T-0001"), payload, at: "2026-11-24T21:15:00+08:00"), .new(1))
         XCTAssertEqual(try accept(store, Topic.truck("T-0002"), payload, at: "2026-11-24T21:15:00+08:00"), .new(2))
@@ -32,7 +32,7 @@ final class StoreInboxTests: StoreTestCase {
     }
 
     func testUnprocessedKeepsTheBytesAndArrival() throws {
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         try accept(store, Topic.camera(), spillPayload, at: "2026-11-24T21:16:41.005+08:00")
         let m = try XCTUnwrap(store.unprocessed(limit: 10).first)
         XCTAssertEqual(m.id, 1)
@@ -43,7 +43,7 @@ final class StoreInboxTests: StoreTestCase {
     }
 
     func testBinaryPayloadIsKeptExactly() throws {
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         let bytes: [UInt8] = [0x7e, 0x02, 0x00, 0xff, 0x00, 0x7e]
         XCTAssertEqual(try store.accept(topic: "jt808/013800138000/up", payload: bytes, qos: 1, retain: false,
                                         arrivedAt: instant("2026-11-24T21:15:00+08:00")), .new(1))
@@ -51,12 +51,12 @@ final class StoreInboxTests: StoreTestCase {
     }
 
     func testRedeliveryAfterProcessingIsNotProcessedAgain() throws {
-        let store = try Store(path: path)
-        let pipeline = try store.restorePipeline(settings: testSettings())
+        let store = try SQLiteStore(path: path)
+        let pipeline = try restoredPipeline(from: store, settings: testSettings())
         try accept(store, Topic.camera(), spillPayload, at: "2026-11-24T21:16:41+08:00")
-        XCTAssertEqual(try store.processPending(with: pipeline)?.alerts.count, 1)
+        XCTAssertEqual(try processNext(in: store, with: pipeline)?.alerts.count, 1)
         XCTAssertEqual(try accept(store, Topic.camera(), spillPayload, at: "2026-11-24T21:16:50+08:00"), .duplicate(of: 1))
-        XCTAssertNil(try store.processPending(with: pipeline))
+        XCTAssertNil(try processNext(in: store, with: pipeline))
         let stats = try store.stats()
         XCTAssertEqual(stats.messages, 1)
         XCTAssertEqual(stats.duplicates, 1)
@@ -65,11 +65,11 @@ final class StoreInboxTests: StoreTestCase {
     }
 
     func testRepeatWithinOneBurstIsStoredOnce() throws {
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         let payload = Array(truckPayload("2026-11-24T21:15:00+08:00").utf8)
         let at = instant("2026-11-24T21:15:00+08:00")
         let burst = [payload, payload, Array(spillPayload.utf8)].map {
-            Store.Arrival(topic: Topic.truck(), payload: $0, qos: 1, retain: false, arrivedAt: at)
+            Arrival(topic: Topic.truck(), payload: $0, qos: 1, retain: false, arrivedAt: at)
         }
         XCTAssertEqual(try store.accept(burst), [.new(1), .duplicate(of: 1), .new(2)])
         XCTAssertEqual(try store.stats().messages, 2)
@@ -80,7 +80,7 @@ final class StoreInboxTests: StoreTestCase {
     func testRedeliveryWindowSurvivesReopenAndForgetsOlderMessages() throws {
         let payloads = (0..<5).map { truckPayload(String(format: "2026-11-24T21:15:%02d+08:00", $0)) }
         do {
-            let store = try Store(path: path, redeliveryWindow: 3)
+            let store = try SQLiteStore(path: path, redeliveryWindow: 3)
             for (i, p) in payloads.enumerated() {
                 XCTAssertEqual(try accept(store, Topic.truck(), p, at: "2026-11-24T21:16:00+08:00"), .new(Int64(i + 1)))
             }
@@ -88,7 +88,7 @@ final class StoreInboxTests: StoreTestCase {
             XCTAssertEqual(try accept(store, Topic.truck(), payloads[1], at: "2026-11-24T21:16:01+08:00"), .new(6),
                            "older than the window: a new message")
         }
-        let reopened = try Store(path: path, redeliveryWindow: 3)
+        let reopened = try SQLiteStore(path: path, redeliveryWindow: 3)
         XCTAssertEqual(try accept(reopened, Topic.truck(), payloads[4], at: "2026-11-24T21:17:00+08:00"), .duplicate(of: 5))
         XCTAssertEqual(try accept(reopened, Topic.truck(), payloads[1], at: "2026-11-24T21:17:00+08:00"), .duplicate(of: 6))
         XCTAssertEqual(try accept(reopened, Topic.truck(), payloads[2], at: "2026-11-24T21:17:00+08:00"), .new(7),
@@ -97,7 +97,7 @@ final class StoreInboxTests: StoreTestCase {
 
     func testCreatesItsFolder() throws {
         let nested = folder.appendingPathComponent("a/b/muckwatch.db").path
-        let store = try Store(path: nested)
+        let store = try SQLiteStore(path: nested)
         XCTAssertEqual(try accept(store, Topic.truck(), truckPayload("2026-11-24T21:15:00+08:00"), at: "2026-11-24T21:15:00+08:00"),
                        .new(1))
         XCTAssertTrue(FileManager.default.fileExists(atPath: nested))

@@ -10,7 +10,7 @@ final class StoreMigrationTests: StoreTestCase {
     func testAVersion1StoreIsMigratedWithItsInboxAndRedeliveryCheck() throws {
         // A file as version 1 left it: one spill message in the inbox.
         let queue = try DatabaseQueue(path: path)
-        try Store.migrator.migrate(queue, upTo: "v1")
+        try SQLiteStore.migrator.migrate(queue, upTo: "v1")
         try queue.write { db in
             try db.execute(sql: """
                 INSERT INTO inbox (topic, payload, sha256, arrived_at, qos, retain) VALUES (?, ?, ?, ?, 1, 0)
@@ -19,12 +19,12 @@ final class StoreMigrationTests: StoreTestCase {
         }
         try queue.close()
 
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         XCTAssertEqual(try store.stats().messages, 1)
         XCTAssertEqual(try accept(store, Topic.camera(), spillPayload, at: "2026-11-24T21:30:00+08:00"), .duplicate(of: 1))
         XCTAssertEqual(try accept(store, Topic.camera("CAM-08"), spillPayload, at: "2026-11-24T21:30:01+08:00"), .new(2))
-        let pipeline = try store.restorePipeline(settings: testSettings())
-        let batch = try XCTUnwrap(store.processPending(with: pipeline))
+        let pipeline = try restoredPipeline(from: store, settings: testSettings())
+        let batch = try XCTUnwrap(processNext(in: store, with: pipeline))
         XCTAssertEqual(batch.messages, 2)
         XCTAssertEqual(try rows("SELECT dedupe_key FROM inbox WHERE id = 1").first?[0] as Int64?,
                        Int64(bitPattern: 0x0d45638bbdad22b3))
@@ -34,7 +34,7 @@ final class StoreMigrationTests: StoreTestCase {
     /// chained as they are when it is opened, and verify then holds them.
     func testAVersion7StoresCasesAreChainedOnOpeningAndVerify() throws {
         let queue = try DatabaseQueue(path: path)
-        try Store.migrator.migrate(queue, upTo: "v7: several records per message")
+        try SQLiteStore.migrator.migrate(queue, upTo: "v7: several records per message")
         try queue.write { db in
             try db.execute(sql: """
                 INSERT INTO inbox (topic, payload, sha256, arrived_at, qos, retain, dedupe_key) VALUES (?, ?, ?, ?, 1, 0, 0);
@@ -54,7 +54,7 @@ final class StoreMigrationTests: StoreTestCase {
         }
         try queue.close()
 
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         XCTAssertEqual(try store.ledgerHead()?.seq, 5, "opened, a candidate, two status moves, one evidence row")
         let report = try StoreVerifier.verify(path: path, options: VerifyOptions())
         XCTAssertEqual(report.cases, 1)

@@ -9,7 +9,7 @@ final class StoreProcessingTests: StoreTestCase {
     /// Accepts a small feed: an uncovered truck (fires at 21:15:30), the §4.3
     /// spill event, a fume reading, drone telemetry and a drone event, four
     /// bad messages, a redelivery and a repeated event id.
-    func acceptScriptedFeed(_ store: Store) throws {
+    func acceptScriptedFeed(_ store: SQLiteStore) throws {
         for s in ["00", "10", "20", "30"] {
             try accept(store, Topic.truck(), truckPayload("2026-11-24T21:15:\(s)+08:00"), at: "2026-11-24T21:15:\(s).200+08:00")
         }
@@ -31,14 +31,14 @@ final class StoreProcessingTests: StoreTestCase {
     }
 
     func testScriptedFeed() throws {
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         try acceptScriptedFeed(store)
         XCTAssertEqual(try store.stats().pending, 13)
-        let pipeline = try store.restorePipeline(settings: testSettings())
-        let batch = try XCTUnwrap(store.processPending(with: pipeline))
+        let pipeline = try restoredPipeline(from: store, settings: testSettings())
+        let batch = try XCTUnwrap(processNext(in: store, with: pipeline))
         XCTAssertEqual(batch.messages, 13)
         XCTAssertEqual(batch.alerts.map(\.alertId), ["A-20261124-0001", "A-20261124-0002"])
-        XCTAssertNil(try store.processPending(with: pipeline), "nothing is pending any more")
+        XCTAssertNil(try processNext(in: store, with: pipeline), "nothing is pending any more")
 
         let stats = try store.stats()
         XCTAssertEqual(stats.messages, 13)
@@ -51,9 +51,9 @@ final class StoreProcessingTests: StoreTestCase {
     }
 
     func testStatsJSONKeys() throws {
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         try acceptScriptedFeed(store)
-        _ = try store.processPending(with: store.restorePipeline(settings: testSettings()))
+        _ = try processNext(in: store, with: restoredPipeline(from: store, settings: testSettings()))
         let data = try JSONEncoder().encode(try store.stats())
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
         XCTAssertEqual(object["messages"] as? Int, 13)
@@ -65,9 +65,9 @@ final class StoreProcessingTests: StoreTestCase {
     }
 
     func testDeadLettersKeepReasonDetailAndRawPayload() throws {
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         try acceptScriptedFeed(store)
-        _ = try store.processPending(with: store.restorePipeline(settings: testSettings()))
+        _ = try processNext(in: store, with: restoredPipeline(from: store, settings: testSettings()))
         let letters = try rows("SELECT inbox_id, topic, reason, detail, payload, arrived_at FROM dead_letters ORDER BY inbox_id")
         XCTAssertEqual(letters.map { $0["inbox_id"] as Int64 }, [9, 10, 11, 12])
         XCTAssertEqual(letters.map { $0["reason"] as String }, ["invalid_json", "missing_field", "out_of_range", "unknown_topic"])
@@ -85,9 +85,9 @@ final class StoreProcessingTests: StoreTestCase {
     }
 
     func testCasesList() throws {
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         try acceptScriptedFeed(store)
-        _ = try store.processPending(with: store.restorePipeline(settings: testSettings()))
+        _ = try processNext(in: store, with: restoredPipeline(from: store, settings: testSettings()))
         let cases = try store.cases(utcOffsetSeconds: chinaOffset)
         XCTAssertEqual(cases.map(\.id), ["MW-20261124-0002", "MW-20261124-0001"], "newest first")
         XCTAssertEqual(cases.map(\.violation), ["spill", "uncovered_load"])
@@ -114,9 +114,9 @@ final class StoreProcessingTests: StoreTestCase {
     }
 
     func testCaseDetailWithEvidenceAndHistory() throws {
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         try acceptScriptedFeed(store)
-        _ = try store.processPending(with: store.restorePipeline(settings: testSettings()))
+        _ = try processNext(in: store, with: restoredPipeline(from: store, settings: testSettings()))
         let spill = try XCTUnwrap(store.caseDetail(id: "MW-20261124-0002", utcOffsetSeconds: chinaOffset))
         XCTAssertEqual(spill.id, "MW-20261124-0002")
         XCTAssertEqual(spill.status, "draft")
@@ -161,13 +161,13 @@ final class StoreProcessingTests: StoreTestCase {
     }
 
     func testEvidenceAppendedToAnOpenCase() throws {
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         try accept(store, Topic.camera(), eventPayload("2026-11-24T21:16:40+08:00", type: "spill", eventId: "e-1"),
                    at: "2026-11-24T21:16:40+08:00")
         try accept(store, Topic.camera("CAM-08"),
                    eventPayload("2026-11-24T21:20:00+08:00", type: "spill", eventId: "e-1", camera: "CAM-08"),
                    at: "2026-11-24T21:20:00+08:00")
-        let batch = try XCTUnwrap(store.processPending(with: store.restorePipeline(settings: testSettings())))
+        let batch = try XCTUnwrap(processNext(in: store, with: restoredPipeline(from: store, settings: testSettings())))
         XCTAssertEqual(batch.alerts.count, 1)
         let detail = try XCTUnwrap(store.caseDetail(id: "MW-20261124-0001", utcOffsetSeconds: chinaOffset))
         XCTAssertEqual(detail.evidenceCount, 2)
@@ -180,14 +180,14 @@ final class StoreProcessingTests: StoreTestCase {
     }
 
     func testEventIdStoredInAnEarlierBatchIsADuplicate() throws {
-        let store = try Store(path: path)
-        let pipeline = try store.restorePipeline(settings: testSettings())
+        let store = try SQLiteStore(path: path)
+        let pipeline = try restoredPipeline(from: store, settings: testSettings())
         try accept(store, Topic.camera(), spillPayload, at: "2026-11-24T21:16:41+08:00")
-        XCTAssertEqual(try store.processPending(with: pipeline)?.alerts.count, 1)
+        XCTAssertEqual(try processNext(in: store, with: pipeline)?.alerts.count, 1)
         // The camera sends the same event again with other bytes (a re-encoded retry).
         let resent = spillPayload.replacingOccurrences(of: #""confidence":0.91"#, with: #""confidence":0.91,"retry":1"#)
         XCTAssertEqual(try accept(store, Topic.camera(), resent, at: "2026-11-24T21:17:00+08:00"), .new(2))
-        let batch = try XCTUnwrap(store.processPending(with: pipeline))
+        let batch = try XCTUnwrap(processNext(in: store, with: pipeline))
         XCTAssertEqual(batch.messages, 1)
         XCTAssertEqual(batch.alerts, [])
         let stats = try store.stats()
@@ -198,27 +198,27 @@ final class StoreProcessingTests: StoreTestCase {
     }
 
     func testBatchLimit() throws {
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         for s in ["00", "10", "20", "30", "40"] {
             try accept(store, Topic.truck(), truckPayload("2026-11-24T21:15:\(s)+08:00"), at: "2026-11-24T21:15:\(s)+08:00")
         }
-        let pipeline = try store.restorePipeline(settings: testSettings())
-        XCTAssertEqual(try store.processPending(with: pipeline, limit: 3)?.messages, 3)
+        let pipeline = try restoredPipeline(from: store, settings: testSettings())
+        XCTAssertEqual(try processNext(in: store, with: pipeline, limit: 3)?.messages, 3)
         XCTAssertEqual(try store.stats().pending, 2)
-        let rest = try XCTUnwrap(store.processPending(with: pipeline, limit: 3))
+        let rest = try XCTUnwrap(processNext(in: store, with: pipeline, limit: 3))
         XCTAssertEqual(rest.messages, 2)
         XCTAssertEqual(rest.alerts.count, 1, "the stretch spans both batches")
-        XCTAssertNil(try store.processPending(with: pipeline, limit: 3))
+        XCTAssertNil(try processNext(in: store, with: pipeline, limit: 3))
     }
 
     // MARK: Alert lines
 
     func testStoredAlertLinesAreThePipelinesJSONLines() throws {
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         try acceptScriptedFeed(store)
         let pending = try store.unprocessed(limit: 100)
         let expected = Pipeline(settings: testSettings()).process(pending, ledger: NoEvents()).alerts
-        let batch = try XCTUnwrap(store.processPending(with: store.restorePipeline(settings: testSettings())))
+        let batch = try XCTUnwrap(processNext(in: store, with: restoredPipeline(from: store, settings: testSettings())))
         // The store adds the case ledger's head as the line's last field.
         let chains = batch.alerts.filter { $0.line.contains(/,"chain":"[0-9a-f]{64}"}$/) }
         XCTAssertEqual(chains.count, expected.count)
@@ -235,25 +235,25 @@ final class StoreProcessingTests: StoreTestCase {
     }
 
     func testUnloggedAlertsUntilMarkedLogged() throws {
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         try acceptScriptedFeed(store)
         XCTAssertEqual(try store.unloggedAlerts(), [])
-        let batch = try XCTUnwrap(store.processPending(with: store.restorePipeline(settings: testSettings())))
+        let batch = try XCTUnwrap(processNext(in: store, with: restoredPipeline(from: store, settings: testSettings())))
         XCTAssertEqual(try store.unloggedAlerts(), batch.alerts)
         try store.markLogged([batch.alerts[0]])
         XCTAssertEqual(try store.unloggedAlerts(), [batch.alerts[1]])
         try store.markLogged(batch.alerts)
         XCTAssertEqual(try store.unloggedAlerts(), [])
-        XCTAssertEqual(try Store(path: path).unloggedAlerts(), [], "logged stays logged after a reopen")
+        XCTAssertEqual(try SQLiteStore(path: path).unloggedAlerts(), [], "logged stays logged after a reopen")
     }
 
     func testUnloggedAlertsSurviveAReopen() throws {
         var lines: [StoredAlert] = []
         do {
-            let store = try Store(path: path)
+            let store = try SQLiteStore(path: path)
             try acceptScriptedFeed(store)
-            lines = try XCTUnwrap(store.processPending(with: store.restorePipeline(settings: testSettings()))).alerts
+            lines = try XCTUnwrap(processNext(in: store, with: restoredPipeline(from: store, settings: testSettings()))).alerts
         }
-        XCTAssertEqual(try Store(path: path).unloggedAlerts(), lines)
+        XCTAssertEqual(try SQLiteStore(path: path).unloggedAlerts(), lines)
     }
 }

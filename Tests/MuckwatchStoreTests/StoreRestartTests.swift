@@ -8,18 +8,18 @@ import XCTest
 final class StoreRestartTests: StoreTestCase {
     /// The first run: the §4.3 spill on 粤B12345 opens MW-20261124-0001.
     func firstRun() throws -> StoreStats {
-        let store = try Store(path: path)
-        let pipeline = try store.restorePipeline(settings: testSettings())
+        let store = try SQLiteStore(path: path)
+        let pipeline = try restoredPipeline(from: store, settings: testSettings())
         try accept(store, Topic.camera(), spillPayload, at: "2026-11-24T21:16:41+08:00")
         try accept(store, Topic.camera(), "garbage", at: "2026-11-24T21:16:42+08:00")
-        let batch = try XCTUnwrap(store.processPending(with: pipeline))
+        let batch = try XCTUnwrap(processNext(in: store, with: pipeline))
         XCTAssertEqual(batch.alerts.map(\.alertId), ["A-20261124-0001"])
         return try store.stats()
     }
 
     func testReopeningKeepsEverything() throws {
         let before = try firstRun()
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         var after = try store.stats()
         (after.storeBytes, after.walBytes) = (before.storeBytes, before.walBytes)   // a checkpoint moves pages, not facts
         XCTAssertEqual(after, before)
@@ -29,18 +29,18 @@ final class StoreRestartTests: StoreTestCase {
         XCTAssertEqual(try store.cases(utcOffsetSeconds: chinaOffset).map(\.id), ["MW-20261124-0001"])
         XCTAssertEqual(try store.caseDetail(id: "MW-20261124-0001", utcOffsetSeconds: chinaOffset)?.evidence?.first?.sha256,
                        spillPayloadSHA256)
-        XCTAssertNil(try store.processPending(with: store.restorePipeline(settings: testSettings())))
+        XCTAssertNil(try processNext(in: store, with: restoredPipeline(from: store, settings: testSettings())))
         XCTAssertEqual(try accept(store, Topic.camera(), spillPayload, at: "2026-11-24T21:30:00+08:00"), .duplicate(of: 1))
     }
 
     func testSignalWithinTenMinutesMergesIntoThePreviousRunsCase() throws {
         _ = try firstRun()
-        let store = try Store(path: path)
-        let pipeline = try store.restorePipeline(settings: testSettings())
+        let store = try SQLiteStore(path: path)
+        let pipeline = try restoredPipeline(from: store, settings: testSettings())
         try accept(store, Topic.camera("CAM-08"),
                    eventPayload("2026-11-24T21:20:00+08:00", type: "spill", eventId: "e-9001", camera: "CAM-08"),
                    at: "2026-11-24T21:20:00+08:00")
-        let batch = try XCTUnwrap(store.processPending(with: pipeline))
+        let batch = try XCTUnwrap(processNext(in: store, with: pipeline))
         XCTAssertEqual(batch.alerts, [], "the incident is already alerted")
         let detail = try XCTUnwrap(store.caseDetail(id: "MW-20261124-0001", utcOffsetSeconds: chinaOffset))
         XCTAssertEqual(detail.evidenceCount, 2)
@@ -51,24 +51,24 @@ final class StoreRestartTests: StoreTestCase {
 
     func testCaseNumberingContinues() throws {
         _ = try firstRun()
-        let store = try Store(path: path)
-        let pipeline = try store.restorePipeline(settings: testSettings())
+        let store = try SQLiteStore(path: path)
+        let pipeline = try restoredPipeline(from: store, settings: testSettings())
         try accept(store, Topic.camera("CAM-09"),
                    eventPayload("2026-11-24T21:40:00+08:00", type: "spill", eventId: "e-1", plate: nil, camera: "CAM-09"),
                    at: "2026-11-24T21:40:00+08:00")
-        let batch = try XCTUnwrap(store.processPending(with: pipeline))
+        let batch = try XCTUnwrap(processNext(in: store, with: pipeline))
         XCTAssertEqual(batch.alerts.map(\.alertId), ["A-20261124-0002"])
         XCTAssertEqual(try store.cases(utcOffsetSeconds: chinaOffset).map(\.id), ["MW-20261124-0002", "MW-20261124-0001"])
     }
 
     func testSameSubjectAfterTheWindowIsANewCaseWithHistory() throws {
         _ = try firstRun()
-        let store = try Store(path: path)
-        let pipeline = try store.restorePipeline(settings: testSettings())
+        let store = try SQLiteStore(path: path)
+        let pipeline = try restoredPipeline(from: store, settings: testSettings())
         for s in ["00", "10", "20", "30"] {
             try accept(store, Topic.truck(), truckPayload("2026-11-24T21:45:\(s)+08:00"), at: "2026-11-24T21:45:\(s)+08:00")
         }
-        let batch = try XCTUnwrap(store.processPending(with: pipeline))
+        let batch = try XCTUnwrap(processNext(in: store, with: pipeline))
         XCTAssertEqual(batch.alerts.map(\.alertId), ["A-20261124-0002"])
         let detail = try XCTUnwrap(store.caseDetail(id: "MW-20261124-0002", utcOffsetSeconds: chinaOffset))
         XCTAssertEqual(detail.violation, "uncovered_load")
@@ -78,11 +78,11 @@ final class StoreRestartTests: StoreTestCase {
 
     func testEventIdFromThePreviousRunIsADuplicate() throws {
         _ = try firstRun()
-        let store = try Store(path: path)
-        let pipeline = try store.restorePipeline(settings: testSettings())
+        let store = try SQLiteStore(path: path)
+        let pipeline = try restoredPipeline(from: store, settings: testSettings())
         let resent = spillPayload.replacingOccurrences(of: "21:16:40", with: "21:16:45")
         XCTAssertEqual(try accept(store, Topic.camera(), resent, at: "2026-11-24T21:17:00+08:00"), .new(3))
-        let batch = try XCTUnwrap(store.processPending(with: pipeline))
+        let batch = try XCTUnwrap(processNext(in: store, with: pipeline))
         XCTAssertEqual(batch.messages, 1)
         XCTAssertEqual(batch.alerts, [])
         let stats = try store.stats()
@@ -94,20 +94,20 @@ final class StoreRestartTests: StoreTestCase {
     func testThirdRunStillContinues() throws {
         _ = try firstRun()
         do {
-            let store = try Store(path: path)
+            let store = try SQLiteStore(path: path)
             try accept(store, Topic.camera("CAM-09"),
                        eventPayload("2026-11-24T22:00:00+08:00", type: "spill", eventId: "e-1", plate: nil, camera: "CAM-09"),
                        at: "2026-11-24T22:00:00+08:00")
-            _ = try store.processPending(with: store.restorePipeline(settings: testSettings()))
+            _ = try processNext(in: store, with: restoredPipeline(from: store, settings: testSettings()))
         }
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         try accept(store, Topic.camera("CAM-09"),
                    eventPayload("2026-11-24T22:05:00+08:00", type: "spill", eventId: "e-2", plate: nil, camera: "CAM-09"),
                    at: "2026-11-24T22:05:00+08:00")
         try accept(store, Topic.camera("CAM-10"),
                    eventPayload("2026-11-24T22:06:00+08:00", type: "spill", eventId: "e-1", plate: nil, camera: "CAM-10"),
                    at: "2026-11-24T22:06:00+08:00")
-        let batch = try XCTUnwrap(store.processPending(with: store.restorePipeline(settings: testSettings())))
+        let batch = try XCTUnwrap(processNext(in: store, with: restoredPipeline(from: store, settings: testSettings())))
         XCTAssertEqual(batch.alerts.map(\.alertId), ["A-20261124-0003"], "CAM-09's second spill joins MW-20261124-0002")
         XCTAssertEqual(try store.caseDetail(id: "MW-20261124-0002", utcOffsetSeconds: chinaOffset)?.evidenceCount, 2)
         XCTAssertEqual(try store.stats().cases, ["draft": 3])
@@ -115,11 +115,11 @@ final class StoreRestartTests: StoreTestCase {
 
     func testNewDayStartsAtOneAfterARestart() throws {
         _ = try firstRun()
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         try accept(store, Topic.camera("CAM-09"),
                    eventPayload("2026-11-25T00:01:00+08:00", type: "spill", eventId: "e-1", plate: nil, camera: "CAM-09"),
                    at: "2026-11-25T00:01:00+08:00")
-        let batch = try XCTUnwrap(store.processPending(with: store.restorePipeline(settings: testSettings())))
+        let batch = try XCTUnwrap(processNext(in: store, with: restoredPipeline(from: store, settings: testSettings())))
         XCTAssertEqual(batch.alerts.map(\.alertId), ["A-20261125-0001"])
     }
 }

@@ -7,22 +7,22 @@ import XCTest
 /// pending until its analysis is recorded, across restarts, and a first
 /// result is never replaced.
 final class StoreVideoTests: StoreTestCase {
-    private func acceptClipEvent(_ store: Store, id: String, url: String, at time: String) throws {
+    private func acceptClipEvent(_ store: SQLiteStore, id: String, url: String, at time: String) throws {
         let payload = #"{"camera":"CAM-07","event_id":"\#(id)","ts":"\#(time)","type":"bare_soil","clip":{"url":"\#(url)","offset_s":2.5}}"#
         try accept(store, Topic.camera(), payload, at: time)
     }
 
     func testAClipIsPendingUntilItsAnalysisIsRecordedEvenAcrossARestart() throws {
         do {
-            let store = try Store(path: path)
+            let store = try SQLiteStore(path: path)
             try acceptClipEvent(store, id: "c-1", url: "file:///media/a.mp4", at: "2026-11-24T21:16:40+08:00")
             try acceptClipEvent(store, id: "c-2", url: "file:///media/b.mp4", at: "2026-11-24T21:16:41+08:00")
             try accept(store, "muckwatch/v1/video/D-01/segment", #"{"url":"file:///media/d.ts","start":"2026-11-24T21:10:00+08:00"}"#,
                        at: "2026-11-24T21:16:42+08:00")
             XCTAssertEqual(try store.pendingVideoJobs(excluding: [], limit: 10), [], "nothing before the rules have run")
-            _ = try store.processPending(with: store.restorePipeline(settings: testSettings()))
+            _ = try processNext(in: store, with: restoredPipeline(from: store, settings: testSettings()))
         }
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         let jobs = try store.pendingVideoJobs(excluding: [], limit: 10)
         XCTAssertEqual(jobs.map(\.url), ["file:///media/a.mp4", "file:///media/b.mp4", "file:///media/d.ts"])
         XCTAssertEqual(jobs[0].kind, .clip(offsetS: 2.5, eventTime: instant("2026-11-24T21:16:40+08:00")))

@@ -13,16 +13,16 @@ final class StoreWALTests: StoreTestCase {
         (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int64) ?? 0
     }
 
-    private func arrivals(_ n: Int, from first: Int) -> [Store.Arrival] {
+    private func arrivals(_ n: Int, from first: Int) -> [Arrival] {
         (first..<first + n).map { i in
-            Store.Arrival(topic: Topic.truck("T-\(i % 50)"), payload: Array(truckPayload("2026-11-24T21:15:00+08:00").utf8) + Array(" \(i)".utf8),
+            Arrival(topic: Topic.truck("T-\(i % 50)"), payload: Array(truckPayload("2026-11-24T21:15:00+08:00").utf8) + Array(" \(i)".utf8),
                           qos: 1, retain: false, arrivedAt: Instant(millis: 1_764_000_000_000 + Int64(i)))
         }
     }
 
     func testTheWALStaysBoundedUnderLoadAndIsTruncatedWhenIdle() throws {
         // 1 024 frames: 4 MB with 4 KB pages.
-        let store = try Store(path: path, checkpoints: .background, walLimitFrames: 1024)   // store.wal_limit_mb: 4
+        let store = try SQLiteStore(path: path, checkpoints: .background, walLimitFrames: 1024)   // store.wal_limit_mb: 4
         let reader = try DatabaseQueue(path: path)
         let readerStop = DispatchSemaphore(value: 0)
         let readerDone = DispatchSemaphore(value: 0)
@@ -57,7 +57,7 @@ final class StoreWALTests: StoreTestCase {
     /// The daemon's default (no `store.wal_limit_mb`): the WAL may grow under
     /// load, and is truncated once the store is idle.
     func testByDefaultTheWALIsTruncatedWhenIdle() throws {
-        let store = try Store(path: path, checkpoints: .background)
+        let store = try SQLiteStore(path: path, checkpoints: .background)
         for i in 0..<20 { _ = try store.accept(arrivals(1000, from: i * 1000)) }
         XCTAssertGreaterThan(walBytes(), 1_000_000)
         try eventually("the idle store's WAL truncated", timeout: 10) { self.walBytes() == 0 }

@@ -68,7 +68,7 @@ class StoreTestCase: XCTestCase {
 
     /// Accepts a message arriving at a +08:00 time (QoS 1, not retained).
     @discardableResult
-    func accept(_ store: Store, _ topic: String, _ payload: String, at time: String) throws -> Store.Accepted {
+    func accept(_ store: SQLiteStore, _ topic: String, _ payload: String, at time: String) throws -> Accepted {
         try store.accept(topic: topic, payload: Array(payload.utf8), qos: 1, retain: false, arrivedAt: instant(time))
     }
 
@@ -87,4 +87,27 @@ struct NoEvents: EventLedger {
 /// A case's party in one line: kind, id, plate and company ("-" if unknown).
 func describe(_ party: CaseRecord.Party) -> String {
     "\(party.kind) \(party.id) \(party.plate ?? "-") \(party.company ?? "-")"
+}
+
+/// One batch as the runtime's `PipelineHost` processes it (pending batch,
+/// rules in memory, one commit), without the alert log: what the store tests
+/// drive the store with.
+struct ProcessedBatch {
+    var messages: Int
+    var alerts: [StoredAlert]
+    var ledgerHead: LedgerHead?
+    var forgottenDevices: Int
+}
+
+func processNext(in store: SQLiteStore, with pipeline: Pipeline, limit: Int = 2048) throws -> ProcessedBatch? {
+    let messages = try store.pendingBatch(limit: limit)
+    guard !messages.isEmpty else { return nil }
+    let outcome = pipeline.process(messages, ledger: store, history: store, fixes: store)
+    let committed = try store.commit(outcome, clock: pipeline.now)
+    return ProcessedBatch(messages: messages.count, alerts: committed.alerts, ledgerHead: committed.ledgerHead,
+                          forgottenDevices: outcome.forgottenDevices)
+}
+
+func restoredPipeline(from store: SQLiteStore, settings: PipelineSettings) throws -> Pipeline {
+    Pipeline(settings: settings, restoring: try store.restorePoint(historyDays: settings.incidents.historyDays))
 }

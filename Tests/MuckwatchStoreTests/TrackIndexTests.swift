@@ -42,12 +42,12 @@ final class TrackIndexTests: StoreTestCase {
         return out
     }
 
-    func lastTenMinutes(_ store: Store, radiusM: Double = 50) throws -> [TrackPass] {
+    func lastTenMinutes(_ store: SQLiteStore, radiusM: Double = 50) throws -> [TrackPass] {
         try store.trackPasses(near: place, radiusM: radiusM, from: seen.adding(seconds: -600), to: seen)
     }
 
     func testTrucksWithin50mInTheLast10MinutesComeNearestFirstWithTheirDistances() throws {
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         // Each drives east at 10 m/s and is level with the place 5 min before the spill.
         func eastbound(_ device: String, north: Double, levelAt: Instant) -> [TrackChunk] {
             chunks(device, drive(from: (-300, north), velocity: (10, 0), at: levelAt.adding(seconds: -30), fixes: 61))
@@ -69,15 +69,12 @@ final class TrackIndexTests: StoreTestCase {
         }
         XCTAssertEqual(try store.trackChunkRows(), 6 * 10)
         // The same trucks, through the pipeline's view of the committed tracks.
-        let queue = try DatabaseQueue(path: path)
-        let viaIndex = try queue.read { db in
-            TrackIndex(db: db).passes(near: place, radiusM: 50, from: seen.adding(seconds: -600), to: seen)
-        }
+        let viaIndex = store.passes(near: place, radiusM: 50, from: seen.adding(seconds: -600), to: seen)
         XCTAssertEqual(viaIndex, passes)
     }
 
     func testASegmentPassingWithin20mIsFoundThoughBothItsFixesAreFarther() throws {
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         // One fix a minute at 36 km/h: fixes 300 m either side of the place, 20 m south of it.
         let fixes = drive(from: (-300, -20), velocity: (10, 0), at: seen.adding(seconds: -240), fixes: 2, everyS: 60)
         XCTAssertGreaterThan(Geo.metres(place, fixes[0].point), 50)
@@ -90,7 +87,7 @@ final class TrackIndexTests: StoreTestCase {
     }
 
     func testATruckThatPassedOutsideTheWindowIsNotFound() throws {
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         // Level with the place 10 min 30 s before the spill, then gone by the time the window opens.
         let early = drive(from: (-100, 5), velocity: (10, 0), at: seen.adding(seconds: -640), fixes: 7)
         // Its chunk reaches into the window, but only where it is far from the place.
@@ -110,7 +107,7 @@ final class TrackIndexTests: StoreTestCase {
     }
 
     func testAQueryStraddlingChunkBoundariesFindsTheTruckOnceAtItsClosest() throws {
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         // A fix every 6 s, 60 m apart, one segment per chunk; the place is 12 m north of
         // the fix (at −300 s) that ends the first chunk and starts the second.
         let fixes = drive(from: (-60, -12), velocity: (10, 0), at: seen.adding(seconds: -306), fixes: 4, everyS: 6)
@@ -138,7 +135,7 @@ final class TrackIndexTests: StoreTestCase {
     }
 
     func testAFixExactlyAtTheRadiusEdgeAndTheWindowEdgeIsFound() throws {
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         // Half a microdegree and a quarter second off the integer grid of the boxes, which must
         // round outward; on the blob's 1e-7 degree grid, so the distance is the same after storing.
         let edges: [(String, GeoPoint)] = [
@@ -169,27 +166,27 @@ final class TrackIndexTests: StoreTestCase {
     }
 
     func testBoxBoundsRoundOutward() {
-        XCTAssertEqual(Store.microdegrees(22.5435495, .down), 22_543_549)
-        XCTAssertEqual(Store.microdegrees(22.5435495, .up), 22_543_550)
-        XCTAssertEqual(Store.microdegrees(-33.8688005, .down), -33_868_801)
-        XCTAssertEqual(Store.microdegrees(-33.8688005, .up), -33_868_800)
-        XCTAssertEqual(Store.microdegrees(114.25, .down), 114_250_000)
-        XCTAssertEqual(Store.microdegrees(114.25, .up), 114_250_000)
-        let epoch = Store.trackEpochS * 1000
-        XCTAssertEqual(Store.trackSeconds(Instant(millis: epoch + 1_250), .down), 1)
-        XCTAssertEqual(Store.trackSeconds(Instant(millis: epoch + 1_250), .up), 2)
-        XCTAssertEqual(Store.trackSeconds(Instant(millis: epoch + 2_000), .down), 2)
-        XCTAssertEqual(Store.trackSeconds(Instant(millis: epoch + 2_000), .up), 2)
-        XCTAssertEqual(Store.trackSeconds(Instant(millis: epoch - 1_250), .down), -2, "before 2020: floor, not truncation")
-        XCTAssertEqual(Store.trackSeconds(Instant(millis: epoch - 1_250), .up), -1)
+        XCTAssertEqual(SQLiteStore.microdegrees(22.5435495, .down), 22_543_549)
+        XCTAssertEqual(SQLiteStore.microdegrees(22.5435495, .up), 22_543_550)
+        XCTAssertEqual(SQLiteStore.microdegrees(-33.8688005, .down), -33_868_801)
+        XCTAssertEqual(SQLiteStore.microdegrees(-33.8688005, .up), -33_868_800)
+        XCTAssertEqual(SQLiteStore.microdegrees(114.25, .down), 114_250_000)
+        XCTAssertEqual(SQLiteStore.microdegrees(114.25, .up), 114_250_000)
+        let epoch = SQLiteStore.trackEpochS * 1000
+        XCTAssertEqual(SQLiteStore.trackSeconds(Instant(millis: epoch + 1_250), .down), 1)
+        XCTAssertEqual(SQLiteStore.trackSeconds(Instant(millis: epoch + 1_250), .up), 2)
+        XCTAssertEqual(SQLiteStore.trackSeconds(Instant(millis: epoch + 2_000), .down), 2)
+        XCTAssertEqual(SQLiteStore.trackSeconds(Instant(millis: epoch + 2_000), .up), 2)
+        XCTAssertEqual(SQLiteStore.trackSeconds(Instant(millis: epoch - 1_250), .down), -2, "before 2020: floor, not truncation")
+        XCTAssertEqual(SQLiteStore.trackSeconds(Instant(millis: epoch - 1_250), .up), -1)
         // Beyond what Int32 seconds hold (2088): clamped, so boxes still overlap.
         let far = RFC3339.parse("9999-12-31T23:59:59Z")!
-        XCTAssertEqual(Store.trackSeconds(far, .up), Int64(Int32.max))
-        XCTAssertEqual(Store.trackSeconds(Instant(millis: 0), .down), -1_577_836_800)
+        XCTAssertEqual(SQLiteStore.trackSeconds(far, .up), Int64(Int32.max))
+        XCTAssertEqual(SQLiteStore.trackSeconds(Instant(millis: 0), .down), -1_577_836_800)
     }
 
     func testFarFutureTracksAreClampedNotLost() throws {
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         let t = RFC3339.parse("2100-06-01T12:00:00Z")!
         try store.addTrackChunks([TrackChunk(device: "T-0001", fixes: [TrackFix(ts: t, point: place)])])
         XCTAssertEqual(try store.trackPasses(near: place, radiusM: 50, from: t.adding(seconds: -600), to: t).map(\.device), ["T-0001"])
@@ -247,7 +244,7 @@ final class TrackIndexTests: StoreTestCase {
     }
 
     func testACorruptRowInTheIndexIsSkippedAndTheOthersStillFound() throws {
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         let fixes = drive(from: (-30, 8), velocity: (10, 0), at: seen.adding(seconds: -120), fixes: 7)
         try store.addTrackChunks([TrackChunk(device: "T-0001", fixes: fixes), TrackChunk(device: "T-0002", fixes: fixes)])
         let queue = try DatabaseQueue(path: path)
@@ -263,24 +260,28 @@ final class TrackIndexTests: StoreTestCase {
     }
 
     func testEmptyChunksAreNotIndexed() throws {
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         try store.addTrackChunks([TrackChunk(device: "T-0001", fixes: []), TrackChunk(device: "T-0002", fixes: [])])
         try store.addTrackChunks([])
         XCTAssertEqual(try store.trackChunkRows(), 0)
         XCTAssertEqual(try lastTenMinutes(store), [])
     }
 
-    func testAFailingReadFindsNoOneInsteadOfStopping() throws {
-        // No track_chunks table at all: the pipeline's view answers nothing.
-        let queue = try DatabaseQueue()
-        let passes = try queue.read { db in
-            TrackIndex(db: db).passes(near: place, radiusM: 50, from: seen.adding(seconds: -600), to: seen)
+    func testAFailingLookupFindsNoOneAndFailsTheBatchsCommit() throws {
+        let store = try SQLiteStore(path: path)
+        // The index is gone: the lookup the rules make cannot be answered.
+        try DatabaseQueue(path: path).write { db in try db.execute(sql: "DROP TABLE track_chunks") }
+        XCTAssertEqual(store.passes(near: place, radiusM: 50, from: seen.adding(seconds: -600), to: seen), [])
+        // The batch the rules ran on that "nothing known" is not committed.
+        XCTAssertThrowsError(try store.commit(BatchOutcome(), clock: nil)) { error in
+            XCTAssertTrue("\(error)".contains("a lookup for the rules failed"), "\(error)")
         }
-        XCTAssertEqual(passes, [])
+        // The failure is reported once; the next batch commits.
+        XCTAssertNoThrow(try store.commit(BatchOutcome(), clock: nil))
     }
 }
 
-extension Store {
+extension SQLiteStore {
     /// Rows in the track index, read straight from the file.
     fileprivate func trackChunkRows() throws -> Int {
         try DatabaseQueue(path: path).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM track_chunks") ?? 0 }

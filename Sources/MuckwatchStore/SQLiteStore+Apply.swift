@@ -3,7 +3,7 @@ import GRDB
 import GRDBSQLite
 import MuckwatchCore
 
-extension Store {
+extension SQLiteStore {
     static let actor = "muckwatchd"
 
     /// Writes a batch's outcome; returns the stored alerts.

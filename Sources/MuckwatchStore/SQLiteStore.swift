@@ -23,7 +23,7 @@ public struct StoreError: Error, CustomStringConvertible {
 
 /// The SQLite store. Thread-safe: the MQTT thread accepts messages while the
 /// pipeline processes them; GRDB serialises the writes.
-public final class Store: Sendable {
+public final class SQLiteStore: Sendable {
     let pool: DatabasePool
     public let path: String
     private let checkpointer: Checkpointer?
@@ -32,6 +32,9 @@ public final class Store: Sendable {
     private let redeliveryWindow: Int
     /// What `accept` committed, for `processPending` to take without reading it back.
     private let handoff: Mutex<Handoff>
+    /// The first lookup for the rules (`EventLedger`, `FixHistory`,
+    /// `TrackHistory`) that failed since the last commit, which `commit` reports.
+    let lookupFailure = Mutex<(any Error)?>(nil)
 
     /// Opens (creating if needed) and migrates the store.
     ///
@@ -113,37 +116,6 @@ public final class Store: Sendable {
 
     // MARK: Inbox
 
-    public enum Accepted: Sendable, Equatable {
-        /// Stored under this inbox id.
-        case new(Int64)
-        /// The same topic and bytes were stored before (a redelivery).
-        case duplicate(of: Int64)
-    }
-
-    /// One message as it came off the wire.
-    public struct Arrival: Sendable {
-        public var topic: String
-        public var payload: [UInt8]
-        public var qos: Int
-        public var retain: Bool
-        public var arrivedAt: Instant
-        /// Decoded ahead of the pipeline (see `InboxMessage.decoded`).
-        public var decoded: Decoded?
-        /// `payload` is only the head of a too-large payload (see `InboxMessage.oversized`).
-        public var oversized: OversizedPayload?
-
-        public init(topic: String, payload: [UInt8], qos: Int, retain: Bool, arrivedAt: Instant,
-                    decoded: Decoded? = nil, oversized: OversizedPayload? = nil) {
-            self.topic = topic
-            self.payload = payload
-            self.qos = qos
-            self.retain = retain
-            self.arrivedAt = arrivedAt
-            self.decoded = decoded
-            self.oversized = oversized
-        }
-    }
-
     /// Durably records one received message. Returns only after the commit, so
     /// the caller may then let the broker consider it delivered.
     public func accept(topic: String, payload: [UInt8], qos: Int, retain: Bool, arrivedAt: Instant) throws -> Accepted {
@@ -195,9 +167,7 @@ public final class Store: Sendable {
             committed.reserveCapacity(stored.count)
             for (i, result) in results.enumerated() {
                 guard case .new(let id) = result else { continue }
-                let a = arrivals[i]
-                committed.append(InboxMessage(id: id, topic: a.topic, payload: a.payload, arrivedAt: a.arrivedAt,
-                                              sha256: hashes[i], decoded: a.decoded, oversized: a.oversized))
+                committed.append(InboxMessage(id: id, arrival: arrivals[i], sha256: hashes[i]))
             }
             handoff.withLock { $0.append(committed) }
             return results
@@ -312,16 +282,13 @@ public final class Store: Sendable {
 
     // MARK: Pipeline
 
-    /// Rebuilds a pipeline from the store: open incidents, case numbering and
-    /// each party's recent history continue where the last run stopped.
-    public func restorePipeline(settings: PipelineSettings) throws -> Pipeline {
+    /// Where the pipeline stood at the last commit: open incidents, case
+    /// numbering and each party's history of the last `historyDays`.
+    public func restorePoint(historyDays: Double) throws -> PipelineRestorePoint {
         try pool.read { db in
-            let clock = try Int64.fetchOne(db, sql: "SELECT value FROM pipeline_state WHERE key = 'clock_ms'")
-                .map(Instant.init(millis:))
-            var open: [String: OpenIncident] = [:]
-            var numbers: [String: Int] = [:]
-            var history: [String: [Instant]] = [:]
-            let horizon = (clock ?? Instant(millis: 0)).adding(seconds: -settings.incidents.historyDays * 86_400)
+            var point = PipelineRestorePoint(clock: try Int64.fetchOne(
+                db, sql: "SELECT value FROM pipeline_state WHERE key = 'clock_ms'").map(Instant.init(millis:)))
+            let horizon = (point.clock ?? Instant(millis: 0)).adding(seconds: -historyDays * 86_400)
             let rows = try Row.fetchAll(db, sql: """
                 SELECT case_id, rule, subject_kind, subject_id, first_seen, last_seen FROM cases ORDER BY case_id
                 """)
@@ -330,22 +297,20 @@ public final class Store: Sendable {
                 let subject = Subject(kind: row[2], id: row[3])
                 let lastSeen = Instant(millis: row[5])
                 let key = IncidentBook.key(rule: row[1], subject: subject)
-                if lastSeen >= (open[key]?.lastSeen ?? Instant(millis: .min)) {
-                    open[key] = OpenIncident(caseId: caseId, lastSeen: lastSeen)
+                if lastSeen >= (point.openIncidents[key]?.lastSeen ?? Instant(millis: .min)) {
+                    point.openIncidents[key] = OpenIncident(caseId: caseId, lastSeen: lastSeen)
                 }
                 let parts = caseId.split(separator: "-")
                 if parts.count == 3, let n = Int(parts[2]) {
-                    numbers[String(parts[1])] = max(numbers[String(parts[1])] ?? 0, n)
+                    point.caseNumbers[String(parts[1])] = max(point.caseNumbers[String(parts[1])] ?? 0, n)
                 }
                 let firstSeen = Instant(millis: row[4])
-                if firstSeen >= horizon { history[IncidentBook.party(subject), default: []].append(firstSeen) }
+                if firstSeen >= horizon { point.partyHistory[IncidentBook.party(subject), default: []].append(firstSeen) }
             }
-            let book = IncidentBook(settings: settings.incidents, open: open, caseNumbers: numbers, partyHistory: history)
-            let pipeline = Pipeline(settings: settings, incidents: book, now: clock)
             if let resume = try Int64.fetchOne(db, sql: "SELECT value FROM pipeline_state WHERE key = 'track_resume_inbox_id'") {
-                pipeline.resume(fixes: try Self.truckFixes(from: resume, through: Self.lastProcessed(db), db))
+                point.resumeFixes = try Self.truckFixes(from: resume, through: Self.lastProcessed(db), db)
             }
-            return pipeline
+            return point
         }
     }
 
@@ -371,38 +336,30 @@ public final class Store: Sendable {
         return t
     }
 
-    /// One processed batch: how many messages it covered and the alert lines
-    /// it raised (already stored, not yet written to the alert log).
-    public struct ProcessedBatch: Sendable {
-        public var messages: Int
-        public var alerts: [StoredAlert]
-        /// The case ledger's head, when the batch appended to it (for the heads file).
-        public var ledgerHead: LedgerHead?
-        /// Devices whose state the batch dropped from memory (`BatchOutcome.forgottenDevices`).
-        public var forgottenDevices = 0
+    /// The next messages the pipeline has not processed, oldest first (empty
+    /// when none): from the handoff when it continues where the pipeline
+    /// stopped, else from the inbox. The pipeline is the only writer of
+    /// `last_inbox_id`, so the position read here is current.
+    public func pendingBatch(limit: Int) throws -> [InboxMessage] {
+        try pool.read { db in
+            let after = try Self.lastProcessed(db)
+            return try handoff.withLock { $0.take(after: after, limit: limit) }
+                ?? Self.fetchUnprocessed(db, after: after, limit: limit)
+        }
     }
 
-    /// Runs the next unprocessed messages through the pipeline and commits
-    /// everything they produced in one transaction. Nil when nothing is pending.
-    ///
-    /// Decoding and the rules run on a read snapshot, outside the write lock,
-    /// so the MQTT thread's inbox commits are not held up by them; only the
-    /// results take the lock. The pipeline is the only writer of its own
-    /// tables and of `last_inbox_id`, so the snapshot is current for them.
-    public func processPending(with pipeline: Pipeline, limit: Int = 2048) throws -> ProcessedBatch? {
-        let work = try pool.read { db -> (messages: Int, outcome: BatchOutcome)? in
-            let after = try Self.lastProcessed(db)
-            let messages = try handoff.withLock { $0.take(after: after, limit: limit) }
-                ?? Self.fetchUnprocessed(db, after: after, limit: limit)
-            guard !messages.isEmpty else { return nil }
-            return (messages.count, pipeline.process(messages, ledger: Ledger(db: db), history: TrackIndex(db: db),
-                                                             fixes: FixIndex(db: db)))
+    /// Commits everything one batch produced, and the position it reached,
+    /// in one transaction; returns the alert lines to write (already stored,
+    /// not yet logged). A lookup the rules made during the batch that failed
+    /// fails the commit instead (see `lookupFailure`): the rules saw
+    /// "nothing known" where the store could not answer.
+    public func commit(_ outcome: BatchOutcome, clock: Instant?) throws -> CommittedBatch {
+        if let failure = lookupFailure.withLock({ f in defer { f = nil }; return f }) {
+            throw StoreError(action: "a lookup for the rules failed during the batch; it is not committed", underlying: failure)
         }
-        guard let work else { return nil }
         return try pool.write { db in
-            let applied = try Self.apply(work.outcome, clock: pipeline.now, db)
-            return ProcessedBatch(messages: work.messages, alerts: applied.alerts, ledgerHead: applied.head,
-                                  forgottenDevices: work.outcome.forgottenDevices)
+            let applied = try Self.apply(outcome, clock: clock, db)
+            return CommittedBatch(alerts: applied.alerts, ledgerHead: applied.head)
         }
     }
 }
@@ -487,13 +444,25 @@ public struct StoredAlert: Sendable, Equatable {
     public var line: String
 }
 
-private struct Ledger: EventLedger {
-    let db: Database
+extension SQLiteStore: EventLedger {
+    public func contains(sourceKind: String, source: String, eventId: String) -> Bool {
+        lookup(false) {
+            try pool.read { db in
+                try Bool.fetchOne(db.cachedStatement(sql: """
+                    SELECT EXISTS (SELECT 1 FROM site_events WHERE source_kind = ? AND source = ? AND event_id = ?)
+                    """), arguments: [sourceKind, source, eventId]) ?? false
+            }
+        }
+    }
 
-    func contains(sourceKind: String, source: String, eventId: String) -> Bool {
-        // A failing read here would also fail the enclosing commit.
-        (try? Bool.fetchOne(db, sql: """
-            SELECT EXISTS (SELECT 1 FROM site_events WHERE source_kind = ? AND source = ? AND event_id = ?)
-            """, arguments: [sourceKind, source, eventId])) ?? false
+    /// The answer of a lookup for the rules, or `fallback` with the failure
+    /// kept for `commit` to report.
+    func lookup<T>(_ fallback: T, _ read: () throws -> T) -> T {
+        do {
+            return try read()
+        } catch {
+            lookupFailure.withLock { if $0 == nil { $0 = error } }
+            return fallback
+        }
     }
 }

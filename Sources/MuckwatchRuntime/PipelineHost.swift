@@ -5,12 +5,14 @@ import Logging
 import MuckwatchCore
 import MuckwatchStore
 
-/// The pipeline as the daemon runs it: takes what the inbox holds, commits
-/// what the rules produced, then writes the alert lines. The daemon drives it
-/// from `PipelineWorker`; `muckwatch replay` drives it directly, so that the
-/// two paths cannot drift apart.
-public final class PipelineRunner {
-    public let store: Store
+/// Hosts the pipeline: takes a pending batch from the store, runs the rules
+/// on it in memory, hands the store the one outcome to commit, then writes
+/// the alert lines and the case ledger's head. The store never calls the
+/// rules; what they need from the past they ask through the store's lookups.
+/// The daemon and `muckwatch replay` both run it on a `PipelineThread`, so
+/// that the two paths cannot drift apart. Used from one thread at a time.
+public final class PipelineHost {
+    public let store: any PipelineStore
     private let pipeline: Pipeline
     private let alertLog: AlertLog
     /// Where the case ledger's head is written after each append.
@@ -20,12 +22,13 @@ public final class PipelineRunner {
     private let batchLimit: Int
     private let settings: PipelineSettings
 
-    public init(store: Store, settings: PipelineSettings, alertLogPath: String, logger: Logger,
+    public init(store: any PipelineStore, settings: PipelineSettings, alertLogPath: String, logger: Logger,
                 batchLimit: Int = 2048) throws {
         self.store = store
         self.batchLimit = batchLimit
         self.settings = settings
-        self.pipeline = try store.restorePipeline(settings: settings)
+        self.pipeline = Pipeline(settings: settings,
+                                 restoring: try store.restorePoint(historyDays: settings.incidents.historyDays))
         self.alertLog = try AlertLog(path: alertLogPath)
         self.heads = ChainHeads(besideAlertLog: alertLogPath)
         self.logger = logger
@@ -72,15 +75,17 @@ public final class PipelineRunner {
     @discardableResult
     public func drain() throws -> Int {
         var total = 0
-        while let batch = try store.processPending(with: pipeline, limit: batchLimit) {
-            total += batch.messages
+        while case let messages = try store.pendingBatch(limit: batchLimit), !messages.isEmpty {
+            let outcome = pipeline.process(messages, ledger: store, history: store, fixes: store)
+            let batch = try store.commit(outcome, clock: pipeline.now)
+            total += messages.count
             try log(batch.alerts)
             if let head = batch.ledgerHead { try heads.append(head, caseId: nil, at: .wallClock) }
-            if batch.forgottenDevices > 0 {
+            if outcome.forgottenDevices > 0 {
                 // glibc keeps freed memory in its arenas unless asked: a flood
                 // of ids would otherwise hold its peak for good.
                 _ = Self.mallocTrim?(0)
-                logger.info("dropped the state of \(batch.forgottenDevices) device(s) idle for over \(Int(settings.limits.deviceIdleS)) s")
+                logger.info("dropped the state of \(outcome.forgottenDevices) device(s) idle for over \(Int(settings.limits.deviceIdleS)) s")
             }
         }
         return total

@@ -65,7 +65,7 @@ public struct VideoAnalysisRecord: Sendable, Equatable {
     }
 }
 
-extension Store {
+extension SQLiteStore {
     /// Videos the pipeline has recorded but nobody has analysed yet, oldest
     /// first, with inbox ids above `after`, leaving out those in `excluding`
     /// (under way). `after` lets a caller that polls skip the history it has

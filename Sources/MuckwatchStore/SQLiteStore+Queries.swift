@@ -124,7 +124,7 @@ public struct CaseRecord: Sendable, Codable, Equatable {
     }
 }
 
-extension Store {
+extension SQLiteStore {
     public func stats() throws -> StoreStats {
         try pool.read { db in
             func counts(_ sql: String) throws -> [String: Int] {
@@ -256,7 +256,7 @@ extension Store {
     }
 }
 
-extension Store {
+extension SQLiteStore {
     /// Messages kept and how many of them the pipeline has not processed yet:
     /// cheap enough to poll.
     public func progress() throws -> (messages: Int, pending: Int) {

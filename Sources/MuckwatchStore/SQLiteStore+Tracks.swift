@@ -4,7 +4,7 @@ import MuckwatchCore
 
 /// The track index (`track_chunks`, an SQLite R*Tree, migration v5): chunks of
 /// each truck's consecutive fixes, boxed in space and time, for attribution.
-extension Store {
+extension SQLiteStore {
     /// Seconds since the Unix epoch of 2020-01-01T00:00:00Z: the R*Tree's time origin.
     static let trackEpochS: Int64 = 1_577_836_800
 
@@ -67,23 +67,24 @@ extension Int64 {
     }
 }
 
-/// The committed tracks, read on the pipeline's snapshot.
-struct TrackIndex: TrackHistory {
-    let db: Database
-
-    func passes(near p: GeoPoint, radiusM: Double, from: Instant, to: Instant) -> [TrackPass] {
-        // A failing read here would also fail the enclosing commit.
-        (try? lookup(near: p, radiusM: radiusM, from: from, to: to)) ?? []
+/// The committed tracks, read in the caller's transaction.
+extension SQLiteStore: TrackHistory {
+    public func passes(near p: GeoPoint, radiusM: Double, from: Instant, to: Instant) -> [TrackPass] {
+        lookup([]) { try trackPasses(near: p, radiusM: radiusM, from: from, to: to) }
     }
+}
+
+struct TrackIndex {
+    let db: Database
 
     func lookup(near p: GeoPoint, radiusM: Double, from: Instant, to: Instant) throws -> [TrackPass] {
         let box = Geo.box(around: p, metres: radiusM)
         let rows = try Row.fetchCursor(db, sql: """
             SELECT device, fixes FROM track_chunks
             WHERE max_lat >= ? AND min_lat <= ? AND max_lon >= ? AND min_lon <= ? AND max_t >= ? AND min_t <= ?
-            """, arguments: [Store.microdegrees(box.minLat, .down), Store.microdegrees(box.maxLat, .up),
-                             Store.microdegrees(box.minLon, .down), Store.microdegrees(box.maxLon, .up),
-                             Store.trackSeconds(from, .down), Store.trackSeconds(to, .up)])
+            """, arguments: [SQLiteStore.microdegrees(box.minLat, .down), SQLiteStore.microdegrees(box.maxLat, .up),
+                             SQLiteStore.microdegrees(box.minLon, .down), SQLiteStore.microdegrees(box.maxLon, .up),
+                             SQLiteStore.trackSeconds(from, .down), SQLiteStore.trackSeconds(to, .up)])
         return try Self.closestPasses(rows, near: p, radiusM: radiusM, from: from, to: to)
     }
 
@@ -175,9 +176,9 @@ public final class TrackScanPeer {
             for c in chunks where !c.fixes.isEmpty {
                 let lats = c.fixes.map(\.point.lat), lons = c.fixes.map(\.point.lon), ts = c.fixes.map(\.ts)
                 try statement.execute(arguments: [
-                    Store.trackSeconds(ts.min()!, .down), Store.trackSeconds(ts.max()!, .up),
-                    Int64(Store.microdegrees(lats.min()!, .down)), Int64(Store.microdegrees(lats.max()!, .up)),
-                    Int64(Store.microdegrees(lons.min()!, .down)), Int64(Store.microdegrees(lons.max()!, .up)),
+                    SQLiteStore.trackSeconds(ts.min()!, .down), SQLiteStore.trackSeconds(ts.max()!, .up),
+                    Int64(SQLiteStore.microdegrees(lats.min()!, .down)), Int64(SQLiteStore.microdegrees(lats.max()!, .up)),
+                    Int64(SQLiteStore.microdegrees(lons.min()!, .down)), Int64(SQLiteStore.microdegrees(lons.max()!, .up)),
                     c.device, Data(TrackBlob.encode(c.fixes))])
             }
         }
@@ -192,10 +193,10 @@ public final class TrackScanPeer {
                 SELECT device, fixes FROM chunks
                 WHERE min_t BETWEEN ? AND ? AND max_t >= ?
                   AND max_lat >= ? AND min_lat <= ? AND max_lon >= ? AND min_lon <= ?
-                """, arguments: [Store.trackSeconds(from, .down) - maxChunkS, Store.trackSeconds(to, .up),
-                                 Store.trackSeconds(from, .down),
-                                 Store.microdegrees(box.minLat, .down), Store.microdegrees(box.maxLat, .up),
-                                 Store.microdegrees(box.minLon, .down), Store.microdegrees(box.maxLon, .up)])
+                """, arguments: [SQLiteStore.trackSeconds(from, .down) - maxChunkS, SQLiteStore.trackSeconds(to, .up),
+                                 SQLiteStore.trackSeconds(from, .down),
+                                 SQLiteStore.microdegrees(box.minLat, .down), SQLiteStore.microdegrees(box.maxLat, .up),
+                                 SQLiteStore.microdegrees(box.minLon, .down), SQLiteStore.microdegrees(box.maxLon, .up)])
             return try TrackIndex.closestPasses(rows, near: p, radiusM: radiusM, from: from, to: to)
         }
     }

@@ -1,6 +1,6 @@
 import GRDB
 
-extension Store {
+extension SQLiteStore {
     /// Migrations run in order at every open; each runs once per file.
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -122,7 +122,7 @@ extension Store {
                 """)
             let update = try db.makeStatement(sql: "UPDATE inbox SET dedupe_key = ? WHERE id = ?")
             for row in try Row.fetchAll(db, sql: "SELECT id, sha256 FROM inbox") {
-                try update.execute(arguments: [Store.dedupeKey(sha256Hex: row[1]), row[0] as Int64])
+                try update.execute(arguments: [SQLiteStore.dedupeKey(sha256Hex: row[1]), row[0] as Int64])
             }
             try db.execute(sql: "CREATE INDEX inbox_dedupe ON inbox (dedupe_key)")
         }

@@ -23,7 +23,7 @@ public struct CaseMoveError: Error, Sendable, CustomStringConvertible {
     public var description: String
 }
 
-extension Store {
+extension SQLiteStore {
     /// Moves a case to `status`, recording who did it (`actor`, free text,
     /// and `osUser`, the account that ran the command), when and why; returns
     /// the status it had and the case ledger's head after the move.
