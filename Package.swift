@@ -80,7 +80,7 @@ let package = Package(
         // MQTT over libmosquitto: subscribe and publish.
         .target(
             name: "MuckwatchIngest",
-            dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log"),
+            dependencies: ["CMosquitto", "MuckwatchCore", .product(name: "Logging", package: "swift-log"),
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
         // What the daemon and the feed tools both run: the pipeline host (a pending batch from the
@@ -119,6 +119,8 @@ let package = Package(
                 "MuckwatchCore", "MuckwatchConfig", "MuckwatchStore", "MuckwatchIngest", "MuckwatchRuntime", "MuckwatchMedia",
                 "MuckwatchScenario", "MuckwatchCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

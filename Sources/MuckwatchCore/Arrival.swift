@@ -1,3 +1,5 @@
+import Foundation
+
 /// One message as it arrived — from the broker, a feed line or a recording —
 /// before the store gives it an inbox id. The same value goes from the MQTT
 /// thread to the store, and, stored, to the rules (`InboxMessage.arrival`).
@@ -25,5 +27,13 @@ public struct Arrival: Sendable, Equatable {
         self.arrivedAt = arrivedAt
         self.decoded = decoded
         self.oversized = oversized
+    }
+}
+
+extension Instant {
+    /// Now, by the system clock: when a message arrived, a person acted or a
+    /// head was written (the pipeline itself takes its times from the messages).
+    public static var wallClock: Instant {
+        Instant(millis: Int64((Date().timeIntervalSince1970 * 1000).rounded()))
     }
 }

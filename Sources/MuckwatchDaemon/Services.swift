@@ -31,15 +31,10 @@ struct IngestService: Service {
     /// go out, so it returns only once the burst is committed. If the store
     /// cannot take it, the process stops without acknowledging: the broker
     /// redelivers to the next run, rather than the messages being lost.
-    static func accept(_ burst: [ReceivedMessage], store: any PipelineStore, pipeline: PipelineThread, logger: Logger) {
-        let arrived = Instant(millis: Int64((Date().timeIntervalSince1970 * 1000).rounded()))
-        let arrivals = burst.map {
-            Arrival(topic: $0.topic, payload: $0.payload, qos: $0.qos, retain: $0.retain, arrivedAt: arrived,
-                          oversized: $0.cut.map { OversizedPayload(size: $0.size, sha256: $0.sha256) })
-        }
+    static func accept(_ burst: [Arrival], store: any PipelineStore, pipeline: PipelineThread, logger: Logger) {
         for attempt in 1...5 {
             do {
-                let outcomes = try store.accept(arrivals)
+                let outcomes = try store.accept(burst)
                 for (message, outcome) in zip(burst, outcomes) {
                     if case .duplicate(let original) = outcome {
                         logger.debug("redelivery of inbox message \(original) on \(message.topic) recognised; not processed again")

@@ -9,6 +9,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import MuckwatchCore
 import Synchronization
 
 public struct MQTTSettings: Sendable {
@@ -34,29 +35,11 @@ public struct MQTTSettings: Sendable {
     /// Most messages handed over in one burst.
     public var maxBurst = 1000
     /// A larger payload is not copied: only its first `keptBytes` bytes and
-    /// the SHA-256 of the whole are handed over (see `ReceivedMessage.cut`).
+    /// the SHA-256 of the whole are handed over (see `Arrival.oversized`).
     public var maxPayloadBytes = Int.max
     public static let keptBytes = 4096
 
     public init() {}
-}
-
-public struct ReceivedMessage: Sendable {
-    public var topic: String
-    /// The payload, or its first `MQTTSettings.keptBytes` bytes when `cut` is set.
-    public var payload: [UInt8]
-    public var qos: Int
-    public var retain: Bool
-    /// For a payload above `MQTTSettings.maxPayloadBytes`: its whole size and SHA-256 (hex).
-    public var cut: (size: Int, sha256: String)?
-
-    public init(topic: String, payload: [UInt8], qos: Int, retain: Bool, cut: (size: Int, sha256: String)? = nil) {
-        self.topic = topic
-        self.payload = payload
-        self.qos = qos
-        self.retain = retain
-        self.cut = cut
-    }
 }
 
 /// The connection's state changes, in order.
@@ -96,7 +79,7 @@ private final class CallbackContext: Sendable {
         /// Published and acknowledged (QoS 1) or written (QoS 0).
         var published = 0
         /// Received since the last burst was handed over.
-        var received: [ReceivedMessage] = []
+        var received: [Arrival] = []
         /// The broker accepted a CONNECT since the last connection attempt.
         var accepted = false
         /// Connected now (CONNACK received, connection not lost since).
@@ -133,7 +116,7 @@ private final class CallbackContext: Sendable {
         }
     }
 
-    func takeReceived() -> [ReceivedMessage] {
+    func takeReceived() -> [Arrival] {
         state.withLock { s in
             defer { s.received.removeAll(keepingCapacity: true) }
             return s.received
@@ -155,7 +138,7 @@ public final class MQTTClient: Sendable {
     public let events: AsyncStream<ConnectionEvent>
     private let connection: Connection
 
-    public init(settings: MQTTSettings, onMessages: @escaping @Sendable ([ReceivedMessage]) -> Void = { _ in }) throws {
+    public init(settings: MQTTSettings, onMessages: @escaping @Sendable ([Arrival]) -> Void = { _ in }) throws {
         precondition(libraryReady)
         self.settings = settings
         let (stream, continuation) = AsyncStream.makeStream(of: ConnectionEvent.self)
@@ -210,7 +193,7 @@ public final class MQTTClient: Sendable {
 private final class Connection: Sendable {
     let settings: MQTTSettings
     let context: CallbackContext
-    let onMessages: @Sendable ([ReceivedMessage]) -> Void
+    let onMessages: @Sendable ([Arrival]) -> Void
     /// Calls on the handle are serialised by this lock; the network thread
     /// takes it per call, never while it waits.
     private let handle: Mutex<OpaquePointer>
@@ -220,7 +203,7 @@ private final class Connection: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
 
-    init(settings: MQTTSettings, onMessages: @escaping @Sendable ([ReceivedMessage]) -> Void,
+    init(settings: MQTTSettings, onMessages: @escaping @Sendable ([Arrival]) -> Void,
          events: AsyncStream<ConnectionEvent>.Continuation) throws {
         self.settings = settings
         self.onMessages = onMessages
@@ -328,15 +311,13 @@ private final class Connection: Sendable {
             // them; of a payload above the limit, only its head.
             let whole = m.payloadlen > 0 && m.payload != nil
                 ? UnsafeRawBufferPointer(start: m.payload, count: Int(m.payloadlen)) : UnsafeRawBufferPointer(start: nil, count: 0)
-            var message = ReceivedMessage(topic: String(cString: m.topic), payload: [], qos: Int(m.qos), retain: m.retain)
+            var message = Arrival(topic: String(cString: m.topic), payload: [], qos: Int(m.qos), retain: m.retain,
+                                  arrivedAt: .wallClock)
             if whole.count > ctx.maxPayloadBytes {
                 message.payload = [UInt8](whole.prefix(MQTTSettings.keptBytes))
                 var hasher = SHA256()
                 hasher.update(bufferPointer: whole)
-                message.cut = (whole.count, hasher.finalize().map { byte in
-                    let hex = Array("0123456789abcdef".utf8)
-                    return String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 15)]], as: UTF8.self)
-                }.joined())
+                message.oversized = OversizedPayload(size: whole.count, sha256: Hex.string(hasher.finalize()))
             } else {
                 message.payload = [UInt8](whole)
             }

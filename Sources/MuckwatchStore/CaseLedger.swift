@@ -278,11 +278,3 @@ extension SQLiteStore {
         }
     }
 }
-
-extension Instant {
-    /// Now, by the system clock: when a person acted or a head was written
-    /// (the pipeline itself takes its times from the messages).
-    public static var wallClock: Instant {
-        Instant(millis: Int64((Date().timeIntervalSince1970 * 1000).rounded()))
-    }
-}

@@ -52,7 +52,7 @@ struct CaseCommand: ParsableCommand {
         let (db, config) = try store.openStore()
         // When the officer acted: the wall clock (unlike the pipeline, which
         // takes its times from the messages).
-        let now = Instant(millis: Int64((Date().timeIntervalSince1970 * 1000).rounded()))
+        let now = Instant.wallClock
         let previous: CaseStatus
         let head: LedgerHead
         do {

@@ -103,7 +103,7 @@ struct Publish: AsyncParsableCommand {
         let watcher = ConnectionWatcher(brokerURL: brokerURL, whileAway: "waiting to reconnect")
         let client = try MQTTClient(settings: settings)
         defer { watcher.closing(); client.stop() }
-        StopSignal.install()
+        await StopSignal.install()
         watcher.follow(client.events)
         try client.start()
         try await watcher.waitUntilConnected(client, timeout: connectTimeout)

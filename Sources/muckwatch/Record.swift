@@ -1,10 +1,12 @@
 import ArgumentParser
+import AsyncAlgorithms
 import Foundation
 import MuckwatchConfig
 import MuckwatchCore
-import MuckwatchRuntime
 import MuckwatchIngest
+import MuckwatchRuntime
 import Synchronization
+import UnixSignals
 
 #if canImport(Glibc)
 import Glibc
@@ -67,7 +69,7 @@ struct Record: AsyncParsableCommand {
         let watcher = ConnectionWatcher(brokerURL: brokerURL, whileAway: "messages sent meanwhile are not recorded")
         let client = try MQTTClient(settings: settings) { burst in recorder.take(burst) }
         defer { watcher.closing(); client.stop() }
-        StopSignal.install()
+        await StopSignal.install()
         watcher.follow(client.events)
         try client.start()
         try await watcher.waitUntilConnected(client, timeout: connectTimeout)
@@ -100,7 +102,7 @@ struct Record: AsyncParsableCommand {
 
         let started = FeedTools.now()
         var why = "stopped"
-        while true {
+        for await _ in AsyncTimerSequence(interval: .milliseconds(20), clock: .continuous) {
             if let failure = recorder.failure {
                 watcher.closing()
                 client.stop()
@@ -111,7 +113,6 @@ struct Record: AsyncParsableCommand {
             if signal != 0 { why = signal == SIGINT ? "interrupted" : "stopped by SIGTERM"; break }
             if recorder.isFull { why = "reached --count"; break }
             if let duration, FeedTools.now() - started >= duration { why = "reached --duration"; break }
-            try await Task.sleep(for: .milliseconds(20))
         }
         // Stopping hands over what was already read, which is still written.
         watcher.closing()
@@ -167,8 +168,8 @@ final class FeedRecorder: Sendable {
     var failure: String? { state.withLock { $0.failure } }
 
     /// Runs on the MQTT network thread.
-    func take(_ burst: [ReceivedMessage]) {
-        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+    func take(_ burst: [Arrival]) {
+        let now = Instant.wallClock.millis
         state.withLock { s in
             guard s.failure == nil else { return }
             let room = limit.map { max(0, $0 - s.count) } ?? burst.count
@@ -238,9 +239,14 @@ final class FeedRecorder: Sendable {
 /// SIGINT and SIGTERM ask the running command to stop cleanly; a second one
 /// ends the process at once.
 enum StopSignal {
-    static func install() {
-        signal(SIGINT, onStopSignal)
-        signal(SIGTERM, onStopSignal)
+    /// Traps the signals (returns once they are trapped) and keeps count on a task of its own.
+    static func install() async {
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        Task.detached {
+            for await signal in signals {
+                if stopSignalReceived.exchange(signal.rawValue, ordering: .relaxed) != 0 { _exit(128 + signal.rawValue) }
+            }
+        }
     }
 
     /// The first stop signal received, or 0.
@@ -248,10 +254,6 @@ enum StopSignal {
 }
 
 private let stopSignalReceived = Atomic<Int32>(0)
-
-private func onStopSignal(_ sig: Int32) {
-    if stopSignalReceived.exchange(sig, ordering: .relaxed) != 0 { _exit(128 + sig) }
-}
 
 /// Follows a client's connection events for a command: remembers why
 /// connecting failed, and once connected tells stderr about lost and

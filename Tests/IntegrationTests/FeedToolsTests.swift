@@ -296,7 +296,7 @@ private func lines(of path: String) throws -> [Substring] {
 /// what arrives with its arrival time; ready once it has seen its own probe.
 final class TestSubscriber: Sendable {
     private struct State {
-        var messages: [ReceivedMessage] = []
+        var messages: [Arrival] = []
         var arrivals: [Double] = []
         var probed = false
     }
@@ -340,7 +340,7 @@ final class TestSubscriber: Sendable {
     }
 
     var count: Int { inbox.state.withLock { $0.messages.count } }
-    var messages: [ReceivedMessage] { inbox.state.withLock { $0.messages } }
+    var messages: [Arrival] { inbox.state.withLock { $0.messages } }
     var arrivals: [Double] { inbox.state.withLock { $0.arrivals } }
 
     deinit { client.stop() }
