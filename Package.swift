@@ -132,7 +132,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "MuckwatchCore", "MuckwatchStore", "MuckwatchIngest", "MuckwatchMedia", "MuckwatchScenario", "CFFmpeg",
+                "MuckwatchCore", "MuckwatchStore", "MuckwatchIngest", "MuckwatchMedia", "MuckwatchScenario", "MuckwatchRuntime",
+                "CFFmpeg",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

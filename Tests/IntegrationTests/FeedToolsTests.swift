@@ -1,6 +1,7 @@
 import Foundation
 import MuckwatchCore
 import MuckwatchIngest
+import MuckwatchRuntime
 import MuckwatchScenario
 import Synchronization
 import XCTest
