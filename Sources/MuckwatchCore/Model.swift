@@ -132,8 +132,13 @@ public struct DroneTelemetry: Sendable, Equatable {
     public var lon: Double
     public var altM: Double?
     public var headingDeg: Double?
+    /// For a position read from a video segment: the telemetry it came from
+    /// (`misb_st0601`, `dji_srt`, `dji_srt_sidecar`); nil for the drone's own reports.
+    public var origin: String?
 
-    public init(drone: String, ts: Instant, lat: Double, lon: Double, altM: Double?, headingDeg: Double?) {
+    public init(drone: String, ts: Instant, lat: Double, lon: Double, altM: Double?, headingDeg: Double?,
+                origin: String? = nil) {
+        self.origin = origin
         self.drone = drone
         self.ts = ts
         self.lat = lat

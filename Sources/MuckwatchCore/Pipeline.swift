@@ -52,6 +52,8 @@ public struct BatchOutcome: Sendable {
     /// than `limits.device_idle_s`), for the caller to give the memory back.
     public var forgottenDevices = 0
     public var lastInboxId: Int64?
+    /// For a batch of segment telemetry: the last of `segment_positions` it processed.
+    public var segmentPositionsThrough: Int64?
 
     public init() {}
 }

@@ -33,9 +33,9 @@ public struct Daemon: Sendable {
         let ingest = try IngestService(config: config, store: store, pipeline: pipeline, systemd: systemd, logger: logger)
         let watchdog = WatchdogService(systemd: systemd, pipeline: pipeline, logger: logger)
         let video = VideoService(workers: VideoWorkers(
-            store: store, media: config.media, routes: config.pipelineSettings.routes,
+            store: store, media: config.media,
             srtUTCOffsetSeconds: config.utcOffsetSeconds, logger: logger,
-            heads: ChainHeads(besideAlertLog: config.alertLogPath), onAccepted: { pipeline.signal() }))
+            heads: ChainHeads(besideAlertLog: config.alertLogPath), onTrack: { pipeline.signal() }))
         // Shut down in reverse: ingest stops taking messages before the
         // pipeline processes the last of them, and the store closes after both.
         let group = ServiceGroup(configuration: .init(

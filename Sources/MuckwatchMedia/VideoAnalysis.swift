@@ -165,3 +165,26 @@ public struct VideoAnalysis: Sendable {
         }
     }
 }
+
+extension VideoAnalysis {
+    /// What the store keeps, and the pipeline gets, of this analysis.
+    public var result: VideoResult {
+        let status: VideoResult.Status = unreadable != nil ? .unreadable : partial != nil ? .partial : .ok
+        let reason = unreadable ?? [partial, note].compactMap { $0 }.joined(separator: "; ")
+        var r = VideoResult(url: url, status: status, reason: reason.isEmpty ? nil : reason)
+        r.fileSHA256 = fileSHA256
+        r.formatName = formatName
+        r.durationS = durationS
+        r.clockSource = clockSource?.rawValue
+        r.targetSeconds = targetSeconds
+        r.frame = frame.map { VideoResult.Frame(pts: $0.pts, seconds: $0.seconds, wallTime: $0.wallTime) }
+        r.keyframe = keyframe.map { VideoResult.Frame(pts: $0.pts, seconds: $0.seconds, wallTime: $0.wallTime) }
+        r.track = track.map { point in
+            var p = point.position
+            p.origin = point.origin.rawValue
+            return p
+        }
+        r.untrustedSamples = untrustedSamples
+        return r
+    }
+}

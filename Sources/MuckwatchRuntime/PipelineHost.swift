@@ -76,19 +76,31 @@ public final class PipelineHost {
     public func drain() throws -> Int {
         var total = 0
         while case let messages = try store.pendingBatch(limit: batchLimit), !messages.isEmpty {
-            let outcome = pipeline.process(messages, ledger: store, history: store, fixes: store)
-            let batch = try store.commit(outcome, clock: pipeline.now)
+            try run(pipeline.process(messages, ledger: store, history: store, fixes: store))
             total += messages.count
-            try log(batch.alerts)
-            if let head = batch.ledgerHead { try heads.append(head, caseId: nil, at: .wallClock) }
-            if outcome.forgottenDevices > 0 {
-                // glibc keeps freed memory in its arenas unless asked: a flood
-                // of ids would otherwise hold its peak for good.
-                _ = Self.mallocTrim?(0)
-                logger.info("dropped the state of \(outcome.forgottenDevices) device(s) idle for over \(Int(settings.limits.deviceIdleS)) s")
-            }
+        }
+        // The drone positions analysed segments held: their messages were
+        // processed when they arrived; only the positions are new.
+        while let segments = try store.pendingSegmentTelemetry(segments: 64) {
+            var outcome = pipeline.process(segments.messages, ledger: store, history: store, fixes: store)
+            outcome.lastInboxId = nil
+            outcome.segmentPositionsThrough = segments.through
+            try run(outcome)
         }
         return total
+    }
+
+    /// Commits one batch's outcome, then writes its alert lines and the case ledger's head.
+    private func run(_ outcome: BatchOutcome) throws {
+        let batch = try store.commit(outcome, clock: pipeline.now)
+        try log(batch.alerts)
+        if let head = batch.ledgerHead { try heads.append(head, caseId: nil, at: .wallClock) }
+        if outcome.forgottenDevices > 0 {
+            // glibc keeps freed memory in its arenas unless asked: a flood
+            // of ids would otherwise hold its peak for good.
+            _ = Self.mallocTrim?(0)
+            logger.info("dropped the state of \(outcome.forgottenDevices) device(s) idle for over \(Int(settings.limits.deviceIdleS)) s")
+        }
     }
 
     /// glibc's `malloc_trim`, which Swift's Glibc module does not import (it is in <malloc.h>).

@@ -39,7 +39,7 @@ public final class VideoWorkers: Sendable {
         var retry: Set<Int64> = []
     }
 
-    private let store: SQLiteStore
+    private let store: any PipelineStore
     private let options: DemuxerOptions
     private let capacity: Int
     private let srtUTCOffsetSeconds: Int
@@ -50,21 +50,16 @@ public final class VideoWorkers: Sendable {
     /// Aborts the demuxes under way at shutdown.
     private let interrupt = DemuxInterrupt()
     private let workers: Int
-    /// Where drone positions found in segments are passed on to the pipeline.
-    private let droneTelemetryFilter: TopicFilter?
-    private let routes: TopicRoutes
-    /// Tells the pipeline there is new work.
-    private let onAccepted: @Sendable () -> Void
+    /// Tells the pipeline there are drone positions from a segment.
+    private let onTrack: @Sendable () -> Void
     /// Where the case ledger's head goes when a clip's analysis is chained.
     private let heads: ChainHeads?
 
-    public init(store: SQLiteStore, media: MediaSettings, routes: TopicRoutes, srtUTCOffsetSeconds: Int, logger: Logger,
-                heads: ChainHeads? = nil, onAccepted: @escaping @Sendable () -> Void = {}) {
+    public init(store: any PipelineStore, media: MediaSettings, srtUTCOffsetSeconds: Int, logger: Logger,
+                heads: ChainHeads? = nil, onTrack: @escaping @Sendable () -> Void = {}) {
         self.store = store
         self.heads = heads
-        self.routes = routes
-        self.droneTelemetryFilter = routes.routes.first { $0.kind == .droneTelemetry }?.filter
-        self.onAccepted = onAccepted
+        self.onTrack = onTrack
         self.options = DemuxerOptions(media: media)
         self.capacity = media.queue
         self.srtUTCOffsetSeconds = srtUTCOffsetSeconds
@@ -131,14 +126,14 @@ public final class VideoWorkers: Sendable {
             }
             if state.withLock({ $0.stopped }) { return }
             guard let job = next else { continue }
-            var analysis = analyse(job)
+            let analysis = analyse(job)
             var stored = false
             if !interrupt.isCancelled {
                 do {
-                    try passOn(&analysis, of: job)
-                    let head = try store.record(VideoAnalysisRecord(analysis), for: job.inboxId)
+                    let head = try store.record(analysis.result, for: job)
                     report(job, analysis)
                     stored = true
+                    if !analysis.track.isEmpty { onTrack() }
                     if let head, let heads {
                         do {
                             try heads.append(head, caseId: nil, at: .wallClock)
@@ -159,41 +154,6 @@ public final class VideoWorkers: Sendable {
             }
             idle.signal()
         }
-    }
-
-    /// A segment's drone positions go into the inbox as drone telemetry,
-    /// arrived with the segment's message, so that they pass through the
-    /// pipeline (decoding, rules, the drone's track) like the drone's own
-    /// MQTT reports. Each payload names the segment and the telemetry it came
-    /// from; if the daemon stops before the analysis is recorded, the next
-    /// run's copies are recognised as redeliveries.
-    private func passOn(_ analysis: inout VideoAnalysis, of job: VideoJob) throws {
-        guard case .segment(let source, _) = job.kind, !analysis.track.isEmpty else { return }
-        // The payload names the drone; the topic level only has to be a valid one.
-        let level = source.contains(where: { "/+#".contains($0) }) || source.isEmpty ? "video" : source
-        guard let filter = droneTelemetryFilter,
-              case let topic = filter.topic(device: level), routes.route(topic)?.kind == .droneTelemetry
-        else {
-            analysis.note = [analysis.note, "\(analysis.track.count) drone position(s) found, but no drone_telemetry topic filter to pass them on"]
-                .compactMap { $0 }.joined(separator: "; ")
-            analysis.track = []
-            return
-        }
-        let arrivals = analysis.track.map { point -> Arrival in
-            let p = point.position
-            var line = JSONLine()
-            line.add("drone", p.drone)
-            line.add("ts", Int(p.ts.millis))
-            line.add("lat", p.lat)
-            line.add("lon", p.lon)
-            line.add("alt_m", p.altM)
-            line.add("heading_deg", p.headingDeg)
-            line.add("origin", point.origin.rawValue)
-            line.add("segment_inbox_id", Int(job.inboxId))
-            return Arrival(topic: topic, payload: Array(line.text.utf8), qos: 1, retain: false, arrivedAt: job.arrivedAt)
-        }
-        _ = try store.accept(arrivals)
-        onAccepted()
     }
 
     private func analyse(_ job: VideoJob) -> VideoAnalysis {
@@ -224,23 +184,5 @@ public final class VideoWorkers: Sendable {
             let untrusted = a.untrustedSamples > 0 ? ", \(a.untrustedSamples) telemetry sample(s) not trusted" : ""
             logger.info("video \(job.url): \(a.track.count) track point(s) of \(source)\(untrusted)")
         }
-    }
-}
-
-extension VideoAnalysisRecord {
-    /// What the store keeps of an analysis.
-    init(_ a: VideoAnalysis) {
-        let status: Status = a.unreadable != nil ? .unreadable : a.partial != nil ? .partial : .ok
-        let reason = a.unreadable ?? [a.partial, a.note].compactMap { $0 }.joined(separator: "; ")
-        self.init(url: a.url, status: status, reason: reason.isEmpty ? nil : reason)
-        fileSHA256 = a.fileSHA256
-        formatName = a.formatName
-        durationS = a.durationS
-        clockSource = a.clockSource?.rawValue
-        targetSeconds = a.targetSeconds
-        frame = a.frame.map { Frame(pts: $0.pts, seconds: $0.seconds, wallTime: $0.wallTime) }
-        keyframe = a.keyframe.map { Frame(pts: $0.pts, seconds: $0.seconds, wallTime: $0.wallTime) }
-        trackPoints = a.track.count
-        untrustedSamples = a.untrustedSamples
     }
 }

@@ -25,8 +25,11 @@ public protocol PipelineStore: AnyObject, Sendable, EventLedger, FixHistory, Tra
     func ledgerHead(at seq: Int64) throws -> LedgerHead?
     /// Videos named by processed messages and not analysed yet.
     func pendingVideoJobs(after: Int64, excluding: Set<Int64>, limit: Int) throws -> [VideoJob]
-    /// Records what a video holds (chained into the case ledger when a case cites it).
-    func record(_ analysis: VideoAnalysisRecord, for inboxId: Int64) throws -> LedgerHead?
+    /// Records what a video holds, and a segment's drone positions for the
+    /// pipeline (chained into the case ledger when a case cites the video).
+    func record(_ result: VideoResult, for job: VideoJob) throws -> LedgerHead?
+    /// Segments' drone positions the pipeline has not processed yet (see `SegmentTelemetryBatch`).
+    func pendingSegmentTelemetry(segments: Int) throws -> SegmentTelemetryBatch?
     /// Moves a case along its procedure (SPEC §6), recording who, when and why.
     func moveCase(id: String, to status: CaseStatus, by actor: String, osUser: String?, note: String,
                   at: Instant) throws -> (previous: CaseStatus, head: LedgerHead)

@@ -76,6 +76,9 @@ extension SQLiteStore {
         if let last = o.lastInboxId {
             try setState("last_inbox_id", last, db)
         }
+        if let through = o.segmentPositionsThrough {
+            try db.execute(sql: "DELETE FROM segment_positions WHERE id <= ?", arguments: [through])
+        }
         if let clock { try setState("clock_ms", clock.millis, db) }
         if let resume = o.trackResumeInboxId { try setState("track_resume_inbox_id", resume, db) }
         let appended = headAfter.isEmpty ? nil : ledger.last
@@ -127,9 +130,10 @@ extension SQLiteStore {
                                          e.plate, e.confidence, e.lat, e.lon, e.clipURL, e.clipOffsetS])
         case .drone(let r):
             try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO drone_telemetry (inbox_id, drone, ts, lat, lon, alt_m, heading_deg)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [id, r.drone, r.ts.millis, r.lat, r.lon, r.altM, r.headingDeg])
+                INSERT OR IGNORE INTO drone_telemetry (inbox_id, part, drone, ts, lat, lon, alt_m, heading_deg, origin,
+                  segment_inbox_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [id, d.part, r.drone, r.ts.millis, r.lat, r.lon, r.altM, r.headingDeg, r.origin,
+                                         r.origin == nil ? nil : id])
         case .segment(let v):
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO video_segments (inbox_id, source, url, start) VALUES (?, ?, ?, ?)")
                 .execute(arguments: [id, v.source, v.url, v.start.millis])

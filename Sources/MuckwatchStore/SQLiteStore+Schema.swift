@@ -315,6 +315,38 @@ extension SQLiteStore {
             // What a store already held is chained as it is now, case by case.
             try CaseLedger.chainExisting(db)
         }
+        m.registerMigration("v9: segment telemetry as values") { db in
+            // A segment's drone positions come from the video workers as
+            // values, with where they came from, instead of as JSON messages
+            // under a made-up topic: several per segment message (`part`).
+            try db.execute(sql: """
+                CREATE TABLE drone_telemetry_v9 (
+                  inbox_id INTEGER NOT NULL REFERENCES inbox(id),
+                  part INTEGER NOT NULL DEFAULT 0,
+                  drone TEXT NOT NULL, ts INTEGER NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,
+                  alt_m REAL, heading_deg REAL,
+                  origin TEXT,                 -- a segment's telemetry (misb_st0601, dji_srt, ...); NULL: the drone's report
+                  segment_inbox_id INTEGER REFERENCES inbox(id),   -- the segment it was read from
+                  PRIMARY KEY (inbox_id, part)
+                );
+                -- Positions stored by earlier versions named their origin and segment in their payload.
+                INSERT INTO drone_telemetry_v9 (inbox_id, part, drone, ts, lat, lon, alt_m, heading_deg, origin, segment_inbox_id)
+                  SELECT d.inbox_id, 0, d.drone, d.ts, d.lat, d.lon, d.alt_m, d.heading_deg,
+                    CASE WHEN json_valid(i.payload) THEN json_extract(i.payload, '$.origin') END,
+                    CASE WHEN json_valid(i.payload) THEN json_extract(i.payload, '$.segment_inbox_id') END
+                  FROM drone_telemetry d JOIN inbox i ON i.id = d.inbox_id;
+                DROP TABLE drone_telemetry;
+                ALTER TABLE drone_telemetry_v9 RENAME TO drone_telemetry;
+                -- Positions a segment's analysis found, until the pipeline has processed them.
+                CREATE TABLE segment_positions (
+                  id INTEGER PRIMARY KEY,
+                  segment_inbox_id INTEGER NOT NULL REFERENCES inbox(id),
+                  part INTEGER NOT NULL,
+                  drone TEXT NOT NULL, ts INTEGER NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,
+                  alt_m REAL, heading_deg REAL, origin TEXT NOT NULL
+                );
+                """)
+        }
         return m
     }
 

@@ -263,17 +263,25 @@ public final class SQLiteStore: Sendable {
     static func fetchUnprocessed(_ db: Database, after: Int64? = nil, limit: Int) throws -> [InboxMessage] {
         let after = try after ?? lastProcessed(db)
         return try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT id, topic, payload, sha256, arrived_at FROM inbox WHERE id > ? ORDER BY id LIMIT ?"),
+            db.cachedStatement(sql: "SELECT \(inboxColumns("inbox")) FROM inbox WHERE id > ? ORDER BY id LIMIT ?"),
             arguments: [after, limit]
-        ).map { row in
-            var m = InboxMessage(id: row[0], topic: row[1], payload: [UInt8](row[2] as Data),
-                                 arrivedAt: Instant(millis: row[4]), sha256: row[3])
-            // The head of a too-large payload, stored under the whole's hash.
-            if m.payload.count == Limits.keptBytes, Digest.sha256Hex(m.payload) != m.sha256 {
-                m.oversized = OversizedPayload(size: nil, sha256: m.sha256)
-            }
-            return m
+        ).map { inboxMessage($0) }
+    }
+
+    /// The columns `inboxMessage` reads, of the inbox under `alias`.
+    static func inboxColumns(_ alias: String) -> String {
+        "\(alias).id, \(alias).topic, \(alias).payload, \(alias).sha256, \(alias).arrived_at"
+    }
+
+    /// An inbox message from `inboxColumns`, starting at column `first`.
+    static func inboxMessage(_ row: Row, from first: Int = 0) -> InboxMessage {
+        var m = InboxMessage(id: row[first], topic: row[first + 1], payload: [UInt8](row[first + 2] as Data),
+                             arrivedAt: Instant(millis: row[first + 4]), sha256: row[first + 3])
+        // The head of a too-large payload, stored under the whole's hash.
+        if m.payload.count == Limits.keptBytes, Digest.sha256Hex(m.payload) != m.sha256 {
+            m.oversized = OversizedPayload(size: nil, sha256: m.sha256)
         }
+        return m
     }
 
     static func lastProcessed(_ db: Database) throws -> Int64 {

@@ -154,10 +154,10 @@ struct Replay: AsyncParsableCommand {
         // machine: one line each would drown the summary, which counts them.
         var videoLogger = logger
         videoLogger.logLevel = .error
-        let videos = VideoWorkers(store: store, media: media, routes: settings.routes,
+        let videos = VideoWorkers(store: store, media: media,
                                   srtUTCOffsetSeconds: settings.incidents.utcOffsetSeconds,
                                   logger: videoLogger, heads: ChainHeads(besideAlertLog: alertPath),
-                                  onAccepted: { pipeline.signal() })
+                                  onTrack: { pipeline.signal() })
         videos.start()
         videos.drainAll()
         videos.stop()

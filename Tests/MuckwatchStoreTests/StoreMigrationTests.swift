@@ -69,4 +69,30 @@ final class StoreMigrationTests: StoreTestCase {
             XCTAssertTrue("\(error)".contains("case MW-20261124-0001: its opening facts"), "\(error)")
         }
     }
+
+    /// Drone positions an earlier version passed on from a segment as JSON
+    /// messages keep the origin and segment their payload named, as columns.
+    func testAVersion8StoresSegmentPositionsGetTheirOriginAndSegmentAsColumns() throws {
+        let queue = try DatabaseQueue(path: path)
+        try SQLiteStore.migrator.migrate(queue, upTo: "v8: case ledger")
+        let fromSegment = #"{"drone":"D-01","ts":1340980354100,"lat":34.7,"lon":-86.6,"origin":"misb_st0601","segment_inbox_id":1}"#
+        let ownReport = #"{"drone":"D-01","ts":1340980355100,"lat":34.8,"lon":-86.6}"#
+        try queue.write { db in
+            for (i, payload) in [fromSegment, ownReport].enumerated() {
+                try db.execute(sql: """
+                    INSERT INTO inbox (topic, payload, sha256, arrived_at, qos, retain, dedupe_key) VALUES (?, ?, ?, 0, 1, 0, ?)
+                    """, arguments: ["muckwatch/v1/drone/D-01/telemetry", Data(payload.utf8), Digest.sha256Hex(payload), i])
+                try db.execute(sql: """
+                    INSERT INTO drone_telemetry (inbox_id, drone, ts, lat, lon) VALUES (?, 'D-01', ?, 34.7, -86.6)
+                    """, arguments: [i + 1, 1_340_980_354_100 + i * 1000])
+            }
+        }
+        try queue.close()
+
+        _ = try SQLiteStore(path: path)
+        let migrated = try rows("SELECT inbox_id, part, origin, segment_inbox_id FROM drone_telemetry ORDER BY inbox_id")
+        XCTAssertEqual(migrated.map { $0["origin"] as String? }, ["misb_st0601", nil])
+        XCTAssertEqual(migrated.map { $0["segment_inbox_id"] as Int64? }, [1, nil])
+        XCTAssertEqual(migrated.map { $0["part"] as Int }, [0, 0])
+    }
 }
