@@ -5,7 +5,7 @@ import MuckwatchCore
 
 /// SplitMix64 (Steele, Lea and Flood, 2014): small, fast, and the same on
 /// every platform. Each truck, monitor and purpose gets its own.
-public struct SplitMix64: Sendable {
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     public init(state: UInt64) { self.state = state }

@@ -6,7 +6,7 @@
 
 import Foundation
 import MuckwatchCore
-import MuckwatchMedia
+import MuckwatchScenario
 import XCTest
 
 final class DJISRTTests: XCTestCase {
@@ -643,7 +643,7 @@ final class DJISRTTests: XCTestCase {
     }
 
     func testRandomBytesNeverTrap() throws {
-        var rng = SplitMix64(seed: 0x5EED_D15A_0001)
+        var rng = SplitMix64(state: 0x5EED_D15A_0001)
         let samples = try fixtureFiles().map { try MediaFixtures.data("srt/" + $0) }.filter { !$0.isEmpty }
         let alphabet = Array("0123456789:,.-+ >[]()<\n\r/MmNA_abcGPSHOME°\u{FEFF}latitude:longitude-->".utf8)
         for round in 0..<3000 {
