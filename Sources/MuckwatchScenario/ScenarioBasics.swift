@@ -59,7 +59,7 @@ func fixed(_ v: Double, _ decimals: Int) -> String {
 }
 
 enum Clock {
-    static let offset = 8 * 3600
+    static let offset = UTCOffset.chinaStandardTime
 
     /// `2026-11-24T22:15:03+08:00` (whole seconds, as trackers send) or with `.mmm`.
     static func local(_ millis: Int64, withMillis: Bool) -> String {

@@ -168,10 +168,7 @@ public enum MISB0601 {
         return sum
     }
 
-    static func hex16(_ v: UInt16) -> String {
-        let digits = String(v, radix: 16, uppercase: true)
-        return "0x" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-    }
+    static func hex16(_ v: UInt16) -> String { "0x" + Hex.string(v).uppercased() }
 }
 
 // MARK: - BER
