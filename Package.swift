@@ -38,7 +38,9 @@ let package = Package(
             cxxSettings: [.define("SIMDJSON_THREADS_ENABLED", to: "1")],
             linkerSettings: [.linkedLibrary("simdjson")]
         ),
-        // Domain model, payload decoding, rules and incident merging: pure, no I/O.
+        // The domain: the model (time, geo, registry, tracks) in Model/, the decoders (native JSON,
+        // JT/T 808, HJ 212, DJI OSD, MISB 0601 KLV, DJI SRT, GeoJSON) in Decoders/, and the rules
+        // with incidents and attribution in Rules/.
         .target(
             name: "MuckwatchCore",
             dependencies: ["CSimdJSON", .product(name: "Crypto", package: "swift-crypto")]
@@ -72,7 +74,7 @@ let package = Package(
             ]
         ),
         // Video: demuxing with libavformat (packets, timestamps, metadata, wall
-        // clock) and the drone telemetry inside (MISB ST 0601 KLV, DJI SRT).
+        // clock); the drone telemetry inside goes through Core's MISB 0601 and DJI SRT decoders.
         .target(
             name: "MuckwatchMedia",
             dependencies: ["CFFmpeg", "MuckwatchCore", .product(name: "Crypto", package: "swift-crypto")]
@@ -125,7 +127,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MuckwatchCoreTests", dependencies: ["MuckwatchCore", "MuckwatchConfig", "MuckwatchScenario"]),
-        .testTarget(name: "MuckwatchMediaTests", dependencies: ["MuckwatchMedia", "MuckwatchCore"]),
+        .testTarget(name: "MuckwatchMediaTests", dependencies: ["MuckwatchMedia", "MuckwatchCore", "MuckwatchScenario"]),
         .testTarget(name: "MuckwatchStoreTests", dependencies: [
             "MuckwatchCore", "MuckwatchStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
@@ -154,7 +156,7 @@ if ProcessInfo.processInfo.environment["MUCKWATCH_FUZZ"] != nil {
         .executableTarget(name: "fuzz-media-location", dependencies: ["MuckwatchMedia", "CFFmpeg"],
                           path: "Sources/FuzzMediaLocation"),
         .executableTarget(name: "fuzz-native-json", dependencies: ["MuckwatchCore"], path: "Sources/FuzzNativeJSON"),
-        .executableTarget(name: "fuzz-misb0601", dependencies: ["MuckwatchMedia"], path: "Sources/FuzzMISB0601"),
-        .executableTarget(name: "fuzz-dji-srt", dependencies: ["MuckwatchMedia"], path: "Sources/FuzzDJISRT"),
+        .executableTarget(name: "fuzz-misb0601", dependencies: ["MuckwatchCore"], path: "Sources/FuzzMISB0601"),
+        .executableTarget(name: "fuzz-dji-srt", dependencies: ["MuckwatchCore"], path: "Sources/FuzzDJISRT"),
     ]
 }

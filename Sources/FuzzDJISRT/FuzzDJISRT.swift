@@ -8,7 +8,7 @@
 //   "no fix", a heading outside 0..<360, a negative video offset, or a
 //   local time that is not a valid civil time.
 // Built only with MUCKWATCH_FUZZ set; run with Fuzz/run.sh, seeds in Fuzz/corpus/dji-srt/.
-import MuckwatchMedia
+import MuckwatchCore
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -10,7 +10,7 @@
 // - a decoded angle or position outside what its tag can encode, or more
 //   raw item bytes kept than the input has.
 // Built only with MUCKWATCH_FUZZ set; run with Fuzz/run.sh, seeds in Fuzz/corpus/misb0601/.
-import MuckwatchMedia
+import MuckwatchCore
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -1,5 +1,6 @@
 // MuckwatchMedia owns video: demuxing files and streams with libavformat
 // (packets with their timestamps, container and stream metadata, each
-// frame's wall-clock time and where that time came from) and the drone
-// telemetry carried inside them (MISB ST 0601 KLV, DJI SRT subtitles). It
-// decodes no pictures.
+// frame's wall-clock time and where that time came from) and finding the
+// drone telemetry carried inside them (KLV and subtitle packets, sidecar SRT
+// files), which Core's MISB 0601 and DJI SRT decoders read. It decodes no
+// pictures.

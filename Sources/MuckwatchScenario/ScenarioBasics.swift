@@ -5,7 +5,7 @@ import MuckwatchCore
 
 /// SplitMix64 (Steele, Lea and Flood, 2014): small, fast, and the same on
 /// every platform. Each truck, monitor and purpose gets its own.
-public struct SplitMix64: Sendable {
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     public init(state: UInt64) { self.state = state }
@@ -59,7 +59,7 @@ func fixed(_ v: Double, _ decimals: Int) -> String {
 }
 
 enum Clock {
-    static let offset = 8 * 3600
+    static let offset = UTCOffset.chinaStandardTime
 
     /// `2026-11-24T22:15:03+08:00` (whole seconds, as trackers send) or with `.mmm`.
     static func local(_ millis: Int64, withMillis: Bool) -> String {

@@ -72,7 +72,7 @@ struct CaseCommand: ParsableCommand {
                 """.utf8))
         }
         // The name is shown as stored, escaped: one move, one line.
-        print(TerminalText.escaped("\(id): \(previous.rawValue) → \(action.status.rawValue) by \(by) at \(Self.localTime(now, offsetSeconds: config.pipeline.incidents.utcOffsetSeconds))"))
+        print(TerminalText.escaped("\(id): \(previous.rawValue) → \(action.status.rawValue) by \(by) at \(Self.localTime(now, offsetSeconds: config.utcOffsetSeconds))"))
     }
 
     /// The account that ran the command, as the OS says (the uid cannot be

@@ -38,7 +38,7 @@ struct Cases: ParsableCommand {
 
         func run() throws {
             let (db, config) = try store.openStore()
-            let offset = config.pipeline.incidents.utcOffsetSeconds
+            let offset = config.utcOffsetSeconds
             func day(_ text: String?, _ name: String) throws -> Instant? {
                 guard let text else { return nil }
                 guard text.count == 10, let start = RFC3339.parse(text + "T00:00:00Z") else {
@@ -83,7 +83,7 @@ struct Cases: ParsableCommand {
 
         func run() throws {
             let (db, config) = try store.openStore()
-            guard let c = try db.caseDetail(id: id, utcOffsetSeconds: config.pipeline.incidents.utcOffsetSeconds) else {
+            guard let c = try db.caseDetail(id: id, utcOffsetSeconds: config.utcOffsetSeconds) else {
                 throw CLIError("there is no case \(id) in \(db.path); `muckwatch cases list` shows the ids")
             }
             if json {

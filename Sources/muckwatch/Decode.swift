@@ -41,7 +41,7 @@ struct Decode: ParsableCommand {
         let settings = try loadConfiguration(config)
         let pipeline = settings.pipelineSettings
         let decoder = pipeline.payloadDecoder()
-        let offset = pipeline.incidents.utcOffsetSeconds
+        let offset = settings.utcOffsetSeconds
         let data: Data
         if input == "-" {
             data = FileHandle.standardInput.readDataToEndOfFile()

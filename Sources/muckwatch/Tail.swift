@@ -33,7 +33,7 @@ struct Tail: ParsableCommand {
 
     func run() throws {
         let cfg = try loadConfiguration(config)
-        let offset = cfg.pipeline.incidents.utcOffsetSeconds
+        let offset = cfg.utcOffsetSeconds
         var filter = AlertFilter(rules: Set(rule))
         if let severity {
             guard let s = Severity(rawValue: severity) else {

@@ -1,4 +1,5 @@
 @testable import MuckwatchMedia
+import MuckwatchScenario
 import XCTest
 
 /// Times written as ffprobe writes them: the integer "%f" against the C
@@ -12,7 +13,7 @@ final class FFprobeTextTests: XCTestCase {
     }
 
     func testTimestampsTimesTimeBases() {
-        var rng = SplitMix64(seed: 7)
+        var rng = SplitMix64(state: 7)
         let bases: [(Int64, Int64)] = [(1, 90_000), (1, 12_800), (1, 1000), (1, 25), (1001, 30_000), (1, 48_000), (1, 44_100), (1, 1)]
         for _ in 0..<200_000 {
             let (num, den) = bases[Int(rng.next() % UInt64(bases.count))]
@@ -30,7 +31,7 @@ final class FFprobeTextTests: XCTestCase {
     }
 
     func testRandomBitPatterns() {
-        var rng = SplitMix64(seed: 11)
+        var rng = SplitMix64(state: 11)
         for _ in 0..<200_000 {
             let v = Double(bitPattern: rng.next())
             if v.isNaN { continue }

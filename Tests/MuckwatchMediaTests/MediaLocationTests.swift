@@ -110,7 +110,7 @@ final class MediaLocationTests: XCTestCase {
     /// none could be said to be that of the bytes demuxed.
     func testAFileWrittenToWhileReadGivesNoHash() throws {
         let path = "\(root)/klv.ts"
-        try FileManager.default.copyItem(atPath: MediaFixtures.path("klv/osh_sample-stream.ts"), toPath: path)
+        try FileManager.default.copyItem(atPath: mediaFixturePath("klv/osh_sample-stream.ts"), toPath: path)
         let whole = try Demuxer(path, options: options)
         while try whole.nextPacket() != nil {}
         XCTAssertEqual(try whole.fileSHA256()?.count, 64)

@@ -2,10 +2,10 @@
 // (Tests/Fixtures/media/SOURCES.md, klv section) and against damaged input.
 
 import Foundation
-import MuckwatchCore
+import MuckwatchScenario
 import XCTest
 
-@testable import MuckwatchMedia
+@testable import MuckwatchCore
 
 final class MISB0601Tests: XCTestCase {
     // MARK: Helpers
@@ -507,7 +507,7 @@ final class MISB0601Tests: XCTestCase {
     func testRandomGarbageNeverTraps() throws {
         let stream = try MediaFixtures.data("klv/osh_sample-stream.klv")
         let real = Array(stream[0..<2000])
-        var rng = SplitMix64(seed: 0x0601)
+        var rng = SplitMix64(state: 0x0601)
         for round in 0..<4000 {
             var buf: [UInt8]
             switch round % 4 {

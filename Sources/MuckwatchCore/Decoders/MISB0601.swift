@@ -22,8 +22,6 @@
 //   0x80000000 for the signed angles and positions) decode as nil, and their
 //   tags are listed in `errorTags` so they are not confused with absence.
 
-import MuckwatchCore
-
 /// One ST 0601 packet whose checksum holds. Angles in degrees, distances in
 /// metres, positions WGS84 degrees; nil when the item is absent, reported as
 /// an error, or could not be decoded (then see `problems`).
@@ -170,10 +168,7 @@ public enum MISB0601 {
         return sum
     }
 
-    static func hex16(_ v: UInt16) -> String {
-        let digits = String(v, radix: 16, uppercase: true)
-        return "0x" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-    }
+    static func hex16(_ v: UInt16) -> String { "0x" + Hex.string(v).uppercased() }
 }
 
 // MARK: - BER

@@ -1,12 +1,11 @@
 import Foundation
 import MuckwatchCore
-import MuckwatchMedia
 import XCTest
 
 /// The fuzzers' saved corpora (Fuzz/corpus/, kept by Fuzz/run.sh) as a
 /// regression test: every input must decode without trapping and say at least
 /// one thing (a record, an ignored part or a failure; a KLV packet or an SRT
-/// record, or a problem). In the media tests, which see both modules.
+/// record, or a problem).
 final class FuzzCorpusTests: XCTestCase {
     func testJT808Corpus() throws { try runCorpus("jt808", kind: .jt808) }
     func testHJ212Corpus() throws { try runCorpus("hj212", kind: .hj212) }

@@ -57,6 +57,9 @@ public enum Hex {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// A 16-bit value as four digits, most significant first (`0200`).
+    public static func string(_ value: UInt16) -> String { string([UInt8(value >> 8), UInt8(value & 0xff)]) }
+
     /// Hexadecimal text (spaces and a `0x` prefix allowed) as bytes, or nil.
     public static func bytes(_ text: some StringProtocol) -> [UInt8]? {
         var out: [UInt8] = []

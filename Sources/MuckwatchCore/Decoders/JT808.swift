@@ -252,7 +252,7 @@ public enum JT808 {
         return String(decoding: out, as: UTF8.self)
     }
 
-    public static func hex16(_ v: UInt16) -> String { Hex.string([UInt8(v >> 8), UInt8(v & 0xff)]) }
+    public static func hex16(_ v: UInt16) -> String { Hex.string(v) }
 
     /// The phone without its leading zeros: 2013 headers carry 12 digits,
     /// 2019 headers 20, for the same terminal.
