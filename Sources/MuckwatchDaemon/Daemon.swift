@@ -22,8 +22,11 @@ public struct Daemon: Sendable {
     }
 
     public func run() async throws {
-        let store = try SQLiteStore(path: config.storePath, checkpoints: .background,
-                                    walLimitFrames: config.storeWALLimitMB > 0 ? config.storeWALLimitMB * 256 : nil)
+        // Opening migrates the store, which may take a while: not on a cooperative thread.
+        let (path, walLimitMB) = (config.storePath, config.storeWALLimitMB)
+        let store = try await onThread(named: "muckwatch.open-store") {
+            try SQLiteStore(path: path, checkpoints: .background, walLimitFrames: walLimitMB > 0 ? walLimitMB * 256 : nil)
+        }
         logger.info("store open at \(config.storePath)")
         let (settings, alertLogPath, logger) = (config.pipelineSettings, config.alertLogPath, logger)
         let pipeline = PipelineThread(niceness: 5, logger: logger) {

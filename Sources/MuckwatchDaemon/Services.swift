@@ -112,7 +112,7 @@ struct WatchdogService: Service {
         }
         let interval = Double(micros) / 1e6
         logger.info("systemd watchdog every \(interval) s")
-        let ticks = AsyncTimerSequence(interval: .milliseconds(Int(micros / 4000)), clock: .continuous)
+        let ticks = AsyncTimerSequence(interval: .microseconds(Int(micros / 4)), clock: .continuous)
         for await _ in ticks.cancelOnGracefulShutdown() {
             if pipeline.heartbeatAge < interval / 2 {
                 systemd.notify("WATCHDOG=1")
@@ -134,16 +134,14 @@ struct ReopenOnHangupService: Service {
     }
 }
 
-/// Starts the video workers, feeds them from the store twice a second, and
-/// stops them on shutdown.
+/// Starts the video workers, which look for work in the store twice a
+/// second on a thread of their own, and stops them on shutdown.
 struct VideoService: Service {
     let workers: VideoWorkers
 
     func run() async throws {
-        workers.start()
-        for await _ in AsyncTimerSequence(interval: .milliseconds(500), clock: .continuous).cancelOnGracefulShutdown() {
-            workers.refill()
-        }
+        workers.start(refillEvery: 0.5)
+        try? await gracefulShutdown()
         workers.stop()
     }
 }

@@ -47,6 +47,7 @@ public final class VideoWorkers: Sendable {
     private let state = Mutex(State())
     private let work = DispatchSemaphore(value: 0)
     private let idle = DispatchSemaphore(value: 0)
+    private let stopFeeding = DispatchSemaphore(value: 0)
     /// Aborts the demuxes under way at shutdown.
     private let interrupt = DemuxInterrupt()
     private let workers: Int
@@ -67,13 +68,22 @@ public final class VideoWorkers: Sendable {
         self.workers = media.workers
     }
 
-    /// Starts the worker threads (once).
-    public func start() {
+    /// Starts the worker threads (once), and with `refillEvery`, a thread
+    /// that looks for pending videos in the store that often until `stop()`
+    /// (the daemon; replay calls `drainAll` instead).
+    public func start(refillEvery interval: Double? = nil) {
         guard state.withLock({ s in defer { s.started = true }; return !s.started }) else { return }
         for i in 0..<workers {
             let thread = Thread { [self] in runWorker() }
             thread.name = "muckwatch.video-\(i + 1)"
             thread.start()
+        }
+        if let interval {
+            let feeder = Thread { [self] in
+                while stopFeeding.wait(timeout: .now() + interval) == .timedOut { refill() }
+            }
+            feeder.name = "muckwatch.video-feeder"
+            feeder.start()
         }
     }
 
@@ -114,6 +124,7 @@ public final class VideoWorkers: Sendable {
     /// stay pending for the next start.
     public func stop() {
         state.withLock { $0.stopped = true }
+        stopFeeding.signal()
         interrupt.cancel()
         for _ in 0..<workers { work.signal() }
     }

@@ -113,8 +113,8 @@ enum CaseLedger {
         @discardableResult
         mutating func append(_ fact: Fact, caseId: String, ref: Int64, _ db: Database) throws -> LedgerHead {
             guard let row = try Row.fetchOne(db.cachedStatement(sql: fact.select + " WHERE ref = ?"), arguments: [ref]) else {
-                throw StoreError(action: "cannot chain the \(fact.rawValue) fact of case \(caseId)",
-                                 underlying: CaseMoveError(description: "row \(ref) was not found"))
+                throw StoreError(.ledger, action: "cannot chain the \(fact.rawValue) fact of case \(caseId)",
+                                 underlying: CaseMoveError(.rowMissing, "row \(ref) was not found"))
             }
             let factSHA = CaseLedger.factHash(fact, caseId: caseId, row: row)
             let head = LedgerHead(seq: (last?.seq ?? 0) + 1, head: CaseLedger.nextHead(after: last?.head, factSHA256: factSHA))

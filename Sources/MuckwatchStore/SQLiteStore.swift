@@ -8,10 +8,35 @@ import GRDBSQLite
 import MuckwatchCore
 import Synchronization
 
-/// A failure of the store, with what was being done.
+/// A failure of the store: `code` for callers to match, what was being
+/// done, and SQLite's (or the system's) reason.
 public struct StoreError: Error, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String { case cannotOpen, cannotCreateFolder, lookupFailed, ledger }
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The store file cannot be opened, created or migrated.
+        public static let cannotOpen = Code(.cannotOpen)
+        /// The store's folder cannot be created.
+        public static let cannotCreateFolder = Code(.cannotCreateFolder)
+        /// A lookup the rules made during a batch failed, so the batch is not committed.
+        public static let lookupFailed = Code(.lookupFailed)
+        /// A fact cannot be chained into the case ledger.
+        public static let ledger = Code(.ledger)
+
+        public var description: String { base.rawValue }
+    }
+
+    public var code: Code
     public var action: String
     public var underlying: Error
+
+    public init(_ code: Code, action: String, underlying: Error) {
+        self.code = code
+        self.action = action
+        self.underlying = underlying
+    }
 
     public var description: String {
         if let db = underlying as? DatabaseError {
@@ -65,7 +90,7 @@ public final class SQLiteStore: Sendable {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
                                                         attributes: [.posixPermissions: 0o750])
             } catch {
-                throw StoreError(action: "cannot create the store's folder \(dir)", underlying: error)
+                throw StoreError(.cannotCreateFolder, action: "cannot create the store's folder \(dir)", underlying: error)
             }
         }
         try Self.restrictModes(path)
@@ -87,7 +112,7 @@ public final class SQLiteStore: Sendable {
             checkpointer = checkpoints == .inline ? nil
                 : try Checkpointer(path: path, limitFrames: checkpoints == .backgroundBounded ? Checkpointer.restartFrames : walLimitFrames)
         } catch {
-            throw StoreError(action: "cannot open the store \(path)", underlying: error)
+            throw StoreError(.cannotOpen, action: "cannot open the store \(path)", underlying: error)
         }
     }
 
@@ -99,7 +124,7 @@ public final class SQLiteStore: Sendable {
     static func restrictModes(_ path: String) throws {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o640)
         guard fd >= 0 else {
-            throw StoreError(action: "cannot open the store \(path)",
+            throw StoreError(.cannotOpen, action: "cannot open the store \(path)",
                              underlying: CocoaError(.fileReadNoPermission, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))]))
         }
         close(fd)
@@ -363,7 +388,7 @@ public final class SQLiteStore: Sendable {
     /// "nothing known" where the store could not answer.
     public func commit(_ outcome: BatchOutcome, clock: Instant?) throws -> CommittedBatch {
         if let failure = lookupFailure.withLock({ f in defer { f = nil }; return f }) {
-            throw StoreError(action: "a lookup for the rules failed during the batch; it is not committed", underlying: failure)
+            throw StoreError(.lookupFailed, action: "a lookup for the rules failed during the batch; it is not committed", underlying: failure)
         }
         return try pool.write { db in
             let applied = try Self.apply(outcome, clock: clock, db)

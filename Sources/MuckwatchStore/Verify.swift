@@ -79,7 +79,7 @@ public enum StoreVerifier {
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
         } catch {
-            throw StoreError(action: "cannot open the store \(path) read-only", underlying: error)
+            throw StoreError(.cannotOpen, action: "cannot open the store \(path) read-only", underlying: error)
         }
         // What is outside the store is read first: heads are written after
         // their commit, so every head read now is in the snapshot read next,

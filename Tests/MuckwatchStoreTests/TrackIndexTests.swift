@@ -274,6 +274,7 @@ final class TrackIndexTests: StoreTestCase {
         XCTAssertEqual(store.passes(near: place, radiusM: 50, from: seen.adding(seconds: -600), to: seen), [])
         // The batch the rules ran on that "nothing known" is not committed.
         XCTAssertThrowsError(try store.commit(BatchOutcome(), clock: nil)) { error in
+            XCTAssertEqual((error as? StoreError)?.code, .lookupFailed)
             XCTAssertTrue("\(error)".contains("a lookup for the rules failed"), "\(error)")
         }
         // The failure is reported once; the next batch commits.
