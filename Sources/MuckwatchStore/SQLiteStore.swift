@@ -153,7 +153,10 @@ public final class SQLiteStore: Sendable {
     public func accept(_ arrivals: [Arrival]) throws -> [Accepted] {
         guard !arrivals.isEmpty else { return [] }
         // A too-large payload is kept as its head, under the whole's hash.
-        let hashes = arrivals.map { $0.oversized?.sha256 ?? Digest.sha256Hex($0.payload) }
+        let digests = arrivals.map { a in
+            a.oversized.map { ($0.sha256, Self.dedupeKey(sha256Hex: $0.sha256)) } ?? Digest.sha256(a.payload)
+        }
+        let hashes = digests.map(\.0)
         return try recentArrivals.withLock { recent in
             var window = try recent ?? loadRecentArrivals()
             let (results, stored) = try pool.write { db in
@@ -166,8 +169,7 @@ public final class SQLiteStore: Sendable {
                 results.reserveCapacity(arrivals.count)
                 var stored: [(key: Int64, id: Int64)] = []
                 var storedNow: [Int64: Int64] = [:]   // repeats within this burst
-                for (a, hash) in zip(arrivals, hashes) {
-                    let key = Self.dedupeKey(sha256Hex: hash)
+                for (a, (hash, key)) in zip(arrivals, digests) {
                     // The key only points at a candidate; topic and hash decide.
                     if let candidate = storedNow[key] ?? window.id(for: key),
                        try Self.inboxRow(original, candidate, is: a.topic, hash, db) {

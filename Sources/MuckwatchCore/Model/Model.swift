@@ -37,6 +37,14 @@ public enum Digest {
         return Hex.string(hasher.finalize())
     }
 
+    /// The SHA-256 as hex, and its first 8 bytes as a big-endian signed
+    /// integer (the inbox's redelivery key), from one hashing.
+    public static func sha256(_ bytes: [UInt8]) -> (hex: String, prefix: Int64) {
+        let digest = SHA256.hash(data: bytes)
+        let prefix = digest.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return (Hex.string(digest), Int64(bitPattern: prefix))
+    }
+
     public static func sha256Hex(_ text: String) -> String { sha256Hex(Array(text.utf8)) }
 }
 
