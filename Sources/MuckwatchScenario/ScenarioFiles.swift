@@ -5,10 +5,11 @@ import MuckwatchCore
 // MARK: - The files beside the feed
 
 extension ScenarioGenerator {
-    private static let legalBasis = [
-        "uncovered_load": "《城市建筑垃圾管理规定》第十四条：处置建筑垃圾的单位在运输建筑垃圾时，应当随车携带建筑垃圾处置核准文件，按照城市人民政府有关部门规定的运输路线、时间运行，不得丢弃、遗撒建筑垃圾，不得超出核准范围承运建筑垃圾。",
-        "spill": "《城市市容和环境卫生管理条例》第十五条：在市区运行的交通运输工具，应当保持外型完好、整洁，货运车辆运输的液体、散装货物，应当密封、包扎、覆盖，避免泄漏、遗撒。",
-    ]
+    /// The regulations the config cites for the two load rules' cases.
+    private static let uncoveredLoadLegalBasis =
+        "《城市建筑垃圾管理规定》第十四条：处置建筑垃圾的单位在运输建筑垃圾时，应当随车携带建筑垃圾处置核准文件，按照城市人民政府有关部门规定的运输路线、时间运行，不得丢弃、遗撒建筑垃圾，不得超出核准范围承运建筑垃圾。"
+    private static let spillLegalBasis =
+        "《城市市容和环境卫生管理条例》第十五条：在市区运行的交通运输工具，应当保持外型完好、整洁，货运车辆运输的液体、散装货物，应当密封、包扎、覆盖，避免泄漏、遗撒。"
 
     /// `config.yaml`: topics, every rule's thresholds (SPEC §6 defaults), and the
     /// registry: companies, trucks, the sites file, cameras and fume monitors.
@@ -16,6 +17,7 @@ extension ScenarioGenerator {
         get throws(ConfigError) { try configDocument.yaml() }
     }
 
+    /// `config.yaml` before it is written out: what the file is comes first, as its header comment.
     var configDocument: ConfigDocument {
         let header = [
             "Muckwatch config for a generated scenario:",
@@ -53,14 +55,14 @@ extension ScenarioGenerator {
             "min_speed_kmh": .number(r.uncoveredLoad.minSpeedKmh),
             "min_duration_s": .number(r.uncoveredLoad.minDurationS),
             "min_confidence": .number(r.uncoveredLoad.minConfidence),
-            "legal_basis": .text(legalBasis["uncovered_load"]!),
+            "legal_basis": .text(uncoveredLoadLegalBasis),
         ]))
         rules.add("spill", ConfigMapping([
             "min_confidence": .number(r.spill.minConfidence),
             "min_drop_kg": .number(r.spill.minDropKg),
             "drop_window_s": .number(r.spill.dropWindowS),
             "min_speed_kmh": .number(r.spill.minSpeedKmh),
-            "legal_basis": .text(legalBasis["spill"]!),
+            "legal_basis": .text(spillLegalBasis),
         ]))
         rules.add("illegal_dumping", ConfigMapping(flow: true, ["min_loss_fraction": .number(r.illegalDumping.minLossFraction),
                                                                 "max_speed_kmh": .number(r.illegalDumping.maxSpeedKmh)]))
