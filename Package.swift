@@ -49,7 +49,7 @@ let package = Package(
         // benchmark scaffolding for `muckwatch scenario`, the benches and the tests; the daemon links none of it.
         .target(
             name: "MuckwatchScenario",
-            dependencies: ["MuckwatchCore"]
+            dependencies: ["MuckwatchCore", "MuckwatchConfig"]
         ),
         // The configuration file: parsing, defaults and validation.
         .target(

@@ -1,111 +1,136 @@
 import Foundation
+import MuckwatchConfig
 import MuckwatchCore
 
 // MARK: - The files beside the feed
 
 extension ScenarioGenerator {
-    private static let legalBasis = [
-        "uncovered_load": "《城市建筑垃圾管理规定》第十四条：处置建筑垃圾的单位在运输建筑垃圾时，应当随车携带建筑垃圾处置核准文件，按照城市人民政府有关部门规定的运输路线、时间运行，不得丢弃、遗撒建筑垃圾，不得超出核准范围承运建筑垃圾。",
-        "spill": "《城市市容和环境卫生管理条例》第十五条：在市区运行的交通运输工具，应当保持外型完好、整洁，货运车辆运输的液体、散装货物，应当密封、包扎、覆盖，避免泄漏、遗撒。",
-    ]
+    /// The regulations the config cites for the two load rules' cases.
+    private static let uncoveredLoadLegalBasis =
+        "《城市建筑垃圾管理规定》第十四条：处置建筑垃圾的单位在运输建筑垃圾时，应当随车携带建筑垃圾处置核准文件，按照城市人民政府有关部门规定的运输路线、时间运行，不得丢弃、遗撒建筑垃圾，不得超出核准范围承运建筑垃圾。"
+    private static let spillLegalBasis =
+        "《城市市容和环境卫生管理条例》第十五条：在市区运行的交通运输工具，应当保持外型完好、整洁，货运车辆运输的液体、散装货物，应当密封、包扎、覆盖，避免泄漏、遗撒。"
 
     /// `config.yaml`: topics, every rule's thresholds (SPEC §6 defaults), and the
     /// registry: companies, trucks, the sites file, cameras and fume monitors.
     public var configYAML: String {
+        get throws(ConfigError) { try configDocument.yaml() }
+    }
+
+    /// `config.yaml` before it is written out: what the file is comes first, as its header comment.
+    var configDocument: ConfigDocument {
+        let header = [
+            "Muckwatch config for a generated scenario:",
+            "  \(options.commandLine)",
+            "Replay feed.jsonl with it; planted.json lists what it should (and should not) raise.",
+            "The construction sites, disposal sites and wash zones are in sites.geojson",
+            "beside this file (WGS-84 polygons).",
+            "S-16's tracker speaks JT/T 808; its vendor (protocols.jt808.vendors) puts the cover in additional item 0xE1.",
+            "The registry: \(world.trucks.count) muck trucks of \(Set(world.trucks.map(\.company)).count) transport companies, "
+                + "then the showcases' trucks (see planted.json).",
+        ]
+        var root = ConfigMapping()
+        root.add("broker", ConfigMapping(["url": .text("mqtt://127.0.0.1:1883"), "client_id": .text("muckwatchd")]))
+        var topics = ConfigMapping()
+        for route in TopicRoutes.defaults.routes { topics.add(route.kind.rawValue, route.filter.text) }
+        root.add("topics", topics)
+        root.add("store", ConfigMapping(["path": .text("./var/muckwatch.db")]))
+        root.add("alerts", ConfigMapping(["log": .text("./var/alerts.jsonl")]))
+        root.add("timezone", "Asia/Shanghai")
+        root.add("cases", ConfigMapping(["verification_deadline_h": .number(72), "incident_window_s": .number(600)]))
+        root.add("rules", Self.defaultRules)
+        root.add("protocols", jt808Protocols)
+        root.add("registry", registryMapping)
+        return ConfigDocument(header: header, root: root)
+    }
+
+    /// Every rule's thresholds, SPEC §6's defaults spelled out, with the legal basis cases cite.
+    private static var defaultRules: ConfigMapping {
         let r = RuleSettings()
-        func n(_ v: Double) -> String { ScenarioOptions.decimal(v) }
-        var y = """
-            # Muckwatch config for a generated scenario:
-            #   \(options.commandLine)
-            # Replay feed.jsonl with it; planted.json lists what it should (and should not) raise.
-            # The construction sites, disposal sites and wash zones are in sites.geojson
-            # beside this file (WGS-84 polygons).
+        var rules = ConfigMapping()
+        rules.add("geofence", ConfigMapping(flow: true, ["dwell_s": .number(r.geofence.dwellS)]))
+        rules.add("attribution", ConfigMapping(flow: true, ["radius_m": .number(r.attribution.radiusM),
+                                                            "lookback_s": .number(r.attribution.lookbackS)]))
+        rules.add("uncovered_load", ConfigMapping([
+            "min_speed_kmh": .number(r.uncoveredLoad.minSpeedKmh),
+            "min_duration_s": .number(r.uncoveredLoad.minDurationS),
+            "min_confidence": .number(r.uncoveredLoad.minConfidence),
+            "legal_basis": .text(uncoveredLoadLegalBasis),
+        ]))
+        rules.add("spill", ConfigMapping([
+            "min_confidence": .number(r.spill.minConfidence),
+            "min_drop_kg": .number(r.spill.minDropKg),
+            "drop_window_s": .number(r.spill.dropWindowS),
+            "min_speed_kmh": .number(r.spill.minSpeedKmh),
+            "legal_basis": .text(spillLegalBasis),
+        ]))
+        rules.add("illegal_dumping", ConfigMapping(flow: true, ["min_loss_fraction": .number(r.illegalDumping.minLossFraction),
+                                                                "max_speed_kmh": .number(r.illegalDumping.maxSpeedKmh)]))
+        rules.add("unwashed_exit", ConfigMapping(flow: true, ["min_wash_s": .number(r.unwashedExit.minWashS),
+                                                              "min_visit_s": .number(r.unwashedExit.minVisitS),
+                                                              "min_confidence": .number(r.unwashedExit.minConfidence)]))
+        rules.add("off_hours", ConfigMapping(flow: true, ["min_speed_kmh": .number(r.offHours.minSpeedKmh)]))
+        rules.add("fume_exceedance", ConfigMapping(flow: true, ["limit_mg_m3": .number(r.fumeExceedance.limitMgM3),
+                                                                "window_s": .number(r.fumeExceedance.windowS)]))
+        rules.add("purifier_off", ConfigMapping(flow: true, ["min_duration_s": .number(r.purifierOff.minDurationS)]))
+        rules.add("device_silent", ConfigMapping(flow: true, ["silence_s": .number(r.deviceSilent.silenceS),
+                                                              "min_speed_kmh": .number(r.deviceSilent.minSpeedKmh)]))
+        return rules
+    }
 
-            broker:
-              url: mqtt://127.0.0.1:1883
-              client_id: muckwatchd
+    /// S-16's vendor puts the cover in JT/T 808 additional item 0xE1.
+    private var jt808Protocols: ConfigMapping {
+        let cover = ConfigMapping(flow: true, ["item": .hex(0xE1), "mask": .hex(0x01), "set_means": .text("closed")])
+        let devices = showcase.jt808Devices.map {
+            ConfigValue.mapping(ConfigMapping(flow: true, ["phone": .text(Self.showcasePhone($0)), "vendor": .text("muck-e1")]))
+        }
+        let jt808 = ConfigMapping([
+            "vendors": .mapping(ConfigMapping(["muck-e1": .mapping(ConfigMapping(flow: true, ["cover": .mapping(cover)]))])),
+            "devices": .list(devices, flow: false),
+        ])
+        return ConfigMapping(["jt808": .mapping(jt808)])
+    }
 
-            topics:
-
-            """
-        for route in TopicRoutes.defaults.routes { y += "  \(route.kind.rawValue): \(route.filter.text)\n" }
-        y += """
-
-            store:
-              path: ./var/muckwatch.db
-
-            alerts:
-              log: ./var/alerts.jsonl
-
-            timezone: Asia/Shanghai
-
-            cases:
-              verification_deadline_h: 72
-              incident_window_s: 600
-
-            rules:
-              geofence: {dwell_s: \(n(r.geofence.dwellS))}
-              attribution: {radius_m: \(n(r.attribution.radiusM)), lookback_s: \(n(r.attribution.lookbackS))}
-              uncovered_load:
-                min_speed_kmh: \(n(r.uncoveredLoad.minSpeedKmh))
-                min_duration_s: \(n(r.uncoveredLoad.minDurationS))
-                min_confidence: \(n(r.uncoveredLoad.minConfidence))
-                legal_basis: "\(Self.legalBasis["uncovered_load"]!)"
-              spill:
-                min_confidence: \(n(r.spill.minConfidence))
-                min_drop_kg: \(n(r.spill.minDropKg))
-                drop_window_s: \(n(r.spill.dropWindowS))
-                min_speed_kmh: \(n(r.spill.minSpeedKmh))
-                legal_basis: "\(Self.legalBasis["spill"]!)"
-              illegal_dumping: {min_loss_fraction: \(n(r.illegalDumping.minLossFraction)), max_speed_kmh: \(n(r.illegalDumping.maxSpeedKmh))}
-              unwashed_exit: {min_wash_s: \(n(r.unwashedExit.minWashS)), min_visit_s: \(n(r.unwashedExit.minVisitS)), min_confidence: \(n(r.unwashedExit.minConfidence))}
-              off_hours: {min_speed_kmh: \(n(r.offHours.minSpeedKmh))}
-              fume_exceedance: {limit_mg_m3: \(fixed(r.fumeExceedance.limitMgM3, 1)), window_s: \(n(r.fumeExceedance.windowS))}
-              purifier_off: {min_duration_s: \(n(r.purifierOff.minDurationS))}
-              device_silent: {silence_s: \(n(r.deviceSilent.silenceS)), min_speed_kmh: \(n(r.deviceSilent.minSpeedKmh))}
-
-            # S-16's tracker speaks JT/T 808; its vendor puts the cover in additional item 0xE1.
-            protocols:
-              jt808:
-                vendors:
-                  muck-e1: {cover: {item: 0xE1, mask: 0x01, set_means: closed}}
-                devices:
-            \(showcase.jt808Devices.map { "      - {phone: \"\(Self.showcasePhone($0))\", vendor: muck-e1}\n" }.joined())
-            # \(world.trucks.count) muck trucks of \(Set(world.trucks.map(\.company)).count) transport companies, then the showcases' trucks (see planted.json).
-            registry:
-              companies:
-
-            """
+    private var registryMapping: ConfigMapping {
+        /// Degrees as the feed writes them, to 6 decimals.
+        func degrees(_ v: Double) -> ConfigValue { .number(Double(fixed(v, 6)) ?? v) }
         let width = max(2, String(world.companies.count).count)
         var companyId: [String: String] = [:]
+        var companies: [ConfigValue] = []
         for (i, c) in world.companies.enumerated() {
             let id = "C-" + pad(i + 1, width)
             companyId[c] = id
-            y += "    - {id: \(id), name: \(c)}\n"
+            companies.append(.mapping(ConfigMapping(flow: true, ["id": .text(id), "name": .text(c)])))
         }
-        y += "  trucks:\n"
-        for t in registryEntries {
-            y += "    - device: \(t.device)\n      plate: \(t.plate)\n      company: \(companyId[t.company] ?? t.company)\n"
-            y += "      empty_kg: \(t.emptyKg)\n      phone: \"\(t.phone)\"\n"
-            y += "      permit: {from: \(t.permit.from), until: \(t.permit.until)}\n"
-            if !t.hours.isEmpty { y += "      permitted_hours: [" + t.hours.map { "\"" + $0 + "\"" }.joined(separator: ", ") + "]\n" }
+        let trucks = registryEntries.map { t -> ConfigValue in
+            var truck = ConfigMapping([
+                "device": .text(t.device), "plate": .text(t.plate), "company": .text(companyId[t.company] ?? t.company),
+                "empty_kg": .number(Double(t.emptyKg)), "phone": .text(t.phone),
+                "permit": .mapping(ConfigMapping(flow: true, ["from": .text(t.permit.from), "until": .text(t.permit.until)])),
+            ])
+            if !t.hours.isEmpty { truck.add("permitted_hours", .list(t.hours.map { .text($0) }, flow: true)) }
+            return .mapping(truck)
         }
-        y += "  sites: {file: sites.geojson, coordinates: wgs84}\n  cameras:\n"
-        for s in world.sites {
-            y += "    - {id: \(s.camera), site: \(s.id), lat: \(fixed(ScenarioGeo.lat(s.gate), 6)), lon: \(fixed(ScenarioGeo.lon(s.gate), 6))}\n"
+        var cameras: [ConfigValue] = world.sites.map { s in
+            .mapping(ConfigMapping(flow: true, ["id": .text(s.camera), "site": .text(s.id),
+                                                "lat": degrees(ScenarioGeo.lat(s.gate)), "lon": degrees(ScenarioGeo.lon(s.gate))]))
         }
-        for c in extras.cameras {
-            y += "    - {id: \(c.id), lat: \(fixed(ScenarioGeo.lat(c.p), 6)), lon: \(fixed(ScenarioGeo.lon(c.p), 6))}\n"
+        cameras += extras.cameras.map { c in
+            .mapping(ConfigMapping(flow: true, ["id": .text(c.id), "lat": degrees(ScenarioGeo.lat(c.p)), "lon": degrees(ScenarioGeo.lon(c.p))]))
         }
-        y += "  fume_monitors:\n"
+        func monitor(_ m: (id: String, restaurant: String, address: String), _ purifierClass: String) -> ConfigValue {
+            .mapping(ConfigMapping(flow: true, ["id": .text(m.id), "restaurant": .text(m.restaurant), "address": .text(m.address),
+                                                "purifier_class": .text(purifierClass)]))
+        }
         let classes = ["medium", "large", "small"]
-        for (i, m) in world.monitors.enumerated() {
-            y += "    - {id: \(m.id), restaurant: \(m.restaurant), address: \(m.address), purifier_class: \(classes[i % 3])}\n"
-        }
-        for m in showcase.monitors {
-            y += "    - {id: \(m.id), restaurant: \(m.restaurant), address: \(m.address), purifier_class: medium}\n"
-        }
-        return y
+        let monitors = world.monitors.enumerated().map { monitor($1, classes[$0 % 3]) } + showcase.monitors.map { monitor($0, "medium") }
+        return ConfigMapping([
+            "companies": .list(companies, flow: false),
+            "trucks": .list(trucks, flow: false),
+            "sites": .mapping(ConfigMapping(flow: true, ["file": .text("sites.geojson"), "coordinates": .text("wgs84")])),
+            "cameras": .list(cameras, flow: false),
+            "fume_monitors": .list(monitors, flow: false),
+        ])
     }
 
     static func registrySites(of world: World) -> [Site] {

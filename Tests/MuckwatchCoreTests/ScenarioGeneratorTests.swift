@@ -28,8 +28,9 @@ final class ScenarioGeneratorTests: XCTestCase {
         var lines: [String]
         var summary: ScenarioSummary
         var manifest: String
+        var config: String
         var files: [String: String] {
-            ["feed.jsonl": lines.map { $0 + "\n" }.joined(), "config.yaml": generator.configYAML,
+            ["feed.jsonl": lines.map { $0 + "\n" }.joined(), "config.yaml": config,
              "sites.geojson": generator.sitesGeoJSON, "planted.json": manifest]
         }
     }
@@ -38,7 +39,8 @@ final class ScenarioGeneratorTests: XCTestCase {
         let generator = try ScenarioGenerator(options: options)
         var lines: [String] = []
         let summary = generator.writeFeed { lines.append($0) }
-        return Generated(generator: generator, lines: lines, summary: summary, manifest: generator.manifestJSON(summary))
+        return Generated(generator: generator, lines: lines, summary: summary, manifest: generator.manifestJSON(summary),
+                         config: try generator.configYAML)
     }
 
     /// A planted item of one of `kinds` on the device whose window holds `ts`.
@@ -342,8 +344,8 @@ final class ScenarioGeneratorTests: XCTestCase {
     /// would be an exit, after 3 min in the site and no wash.
     func testTheGPSJitterWouldBeAnUnwashedExitWithoutTheDwell() throws {
         let g = try generate()
-        let yaml = g.generator.configYAML.replacingOccurrences(of: "geofence: {dwell_s: 20}", with: "geofence: {dwell_s: 0}")
-        XCTAssertNotEqual(yaml, g.generator.configYAML)
+        let yaml = g.config.replacingOccurrences(of: "geofence: {dwell_s: 20}", with: "geofence: {dwell_s: 0}")
+        XCTAssertNotEqual(yaml, g.config)
         let config = try loadConfig(g.generator, yaml: yaml)
         let inbox = try messages(g.lines).enumerated().map { i, m in
             InboxMessage(id: Int64(i + 1), topic: m.topic, payload: m.payload, arrivedAt: m.t)
@@ -420,7 +422,7 @@ final class ScenarioGeneratorTests: XCTestCase {
         XCTAssertEqual(config.pipeline.rules.uncoveredLoad.minDurationS, 30)
         XCTAssertEqual(config.pipeline.rules.spill.minConfidence, 0.6)
         XCTAssertNotNil(config.pipeline.incidents.legalBasis["uncovered_load"])
-        XCTAssertTrue(g.generator.configYAML.contains("sites.geojson"))
+        XCTAssertTrue(g.config.contains("sites.geojson"))
     }
 
     typealias Polygon = [(lon: Double, lat: Double)]
