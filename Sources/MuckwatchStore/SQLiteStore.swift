@@ -55,7 +55,7 @@ public final class SQLiteStore: Sendable {
     /// Loaded on the first accept, so that readers (the CLI) never pay for it.
     private let recentArrivals: Mutex<RecentArrivals?> = Mutex(nil)
     private let redeliveryWindow: Int
-    /// What `accept` committed, for `processPending` to take without reading it back.
+    /// What `accept` committed, for `pendingBatch` to hand over without reading it back.
     private let handoff: Mutex<Handoff>
     /// The first lookup for the rules (`EventLedger`, `FixHistory`,
     /// `TrackHistory`) that failed since the last commit, which `commit` reports.

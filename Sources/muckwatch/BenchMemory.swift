@@ -6,7 +6,7 @@ import MuckwatchRuntime
 import MuckwatchStore
 
 /// `muckwatch bench-memory` (issue 14, item 7): a flood of distinct device
-/// ids through the daemon's pipeline (`PipelineRunner`, a store on disk),
+/// ids through the daemon's pipeline (`PipelineHost`, a store on disk),
 /// and the resident memory before it, after it, and after messages 7 h later
 /// (pipeline time) have let the flooded ids' state go.
 struct BenchMemory: AsyncParsableCommand {
