@@ -1,13 +1,11 @@
-import Foundation
+// MuckwatchDaemon owns the daemon's lifetime: the services (MQTT ingest, the
+// pipeline thread, the video workers, systemd's watchdog, SIGHUP) under one
+// swift-service-lifecycle group, started and stopped in order.
 import Logging
 import MuckwatchConfig
-import MuckwatchCore
-import MuckwatchIngest
 import MuckwatchRuntime
 import MuckwatchStore
 import ServiceLifecycle
-import Synchronization
-import UnixSignals
 
 /// The daemon: opens the store, then runs ingest, pipeline and systemd
 /// services until SIGTERM/SIGINT, shutting them down in reverse order so the

@@ -1,3 +1,7 @@
+// MuckwatchRuntime owns what the daemon and the feed tools both run: the
+// pipeline host on a thread of its own, the video workers, the feed reader,
+// the config's broker settings and escaped logging. It links no
+// swift-service-lifecycle: the daemon wraps these in its services.
 #if canImport(Glibc)
 import Glibc
 #endif
