@@ -1,21 +1,27 @@
+import Foundation
+
 /// Answers whether a camera/drone event id was already processed (the store
 /// knows; tests may use a set).
 public protocol EventLedger {
-    func contains(sourceKind: String, source: String, eventId: String) -> Bool
+    /// Whether a message processed before had this event; with `before`, only
+    /// messages with a lower inbox id count (a restart catching up answers as
+    /// the first run was answered).
+    func contains(sourceKind: String, source: String, eventId: String, before: Int64?) -> Bool
 }
 
 /// A truck's earlier fixes (the store answers from `truck_telemetry`): what
 /// the geofence state of a truck not in memory is rebuilt from.
 public protocol FixHistory {
     /// The truck's fixes from `spanS` before its latest one on, in the order
-    /// they were processed; at most the last `limit`.
-    func recentFixes(device: String, spanS: Double, limit: Int) -> [TruckTelemetry]
+    /// they were processed; at most the last `limit`; with `before`, only
+    /// those of messages with a lower inbox id.
+    func recentFixes(device: String, spanS: Double, limit: Int, before: Int64?) -> [TruckTelemetry]
 }
 
 /// No history: a truck not in memory starts afresh.
 public struct NoFixHistory: FixHistory {
     public init() {}
-    public func recentFixes(device: String, spanS: Double, limit: Int) -> [TruckTelemetry] { [] }
+    public func recentFixes(device: String, spanS: Double, limit: Int, before: Int64?) -> [TruckTelemetry] { [] }
 }
 
 public struct PipelineSettings: Sendable {
@@ -48,6 +54,9 @@ public struct BatchOutcome: Sendable {
     public var trackChunks: [TrackChunk] = []
     /// The oldest message whose fix is still in an open chunk (see `Pipeline.resume`).
     public var trackResumeInboxId: Int64?
+    /// The pipeline's state after this batch (`Pipeline.snapshot()`), when the
+    /// host takes one: committed with the position it belongs to.
+    public var snapshot: [UInt8]?
     /// How many devices' state this batch dropped from memory (idle longer
     /// than `limits.device_idle_s`), for the caller to give the memory back.
     public var forgottenDevices = 0
@@ -67,6 +76,11 @@ public struct PipelineRestorePoint: Sendable {
     public var caseNumbers: [String: Int] = [:]
     public var partyHistory: [String: [Instant]] = [:]
     public var resumeFixes: [(inboxId: Int64, telemetry: TruckTelemetry)] = []
+    /// The last state snapshot (`Pipeline.snapshot()`) and the inbox id it
+    /// was taken at; the messages after it, up to `lastInboxId`, are caught up.
+    public var snapshot: (inboxId: Int64, state: [UInt8])?
+    /// The last message the pipeline committed.
+    public var lastInboxId: Int64 = 0
 
     public init(clock: Instant? = nil) {
         self.clock = clock
@@ -126,6 +140,20 @@ public final class Pipeline {
 
     public func process(_ messages: [InboxMessage], ledger: EventLedger,
                         history: TrackHistory = [TrackChunk](), fixes: FixHistory = NoFixHistory()) -> BatchOutcome {
+        process(messages, ledger: ledger, history: history, fixes: fixes, catchingUp: false)
+    }
+
+    /// After a restart from a snapshot: processes again the messages that
+    /// were processed after it, so that every rule's state is what it was
+    /// at the stop. Raises nothing and returns nothing: what these messages
+    /// produced was committed the first time. The lookups answer as they did
+    /// then (`before` each message).
+    public func catchUp(_ messages: [InboxMessage], ledger: EventLedger, fixes: FixHistory) {
+        _ = process(messages, ledger: ledger, history: [TrackChunk](), fixes: fixes, catchingUp: true)
+    }
+
+    private func process(_ messages: [InboxMessage], ledger: EventLedger, history: TrackHistory, fixes: FixHistory,
+                         catchingUp: Bool) -> BatchOutcome {
         var out = BatchOutcome()
         var eventsInBatch = Set<String>()
         for message in messages {
@@ -135,12 +163,14 @@ public final class Pipeline {
             for what in decoded.ignored { out.ignored.append((message, what)) }
             for (part, record) in decoded.records.enumerated() {
                 process(DecodedMessage(message: message, record: record, part: part), eventsInBatch: &eventsInBatch,
-                        history: history, fixes: fixes, ledger: ledger, into: &out)
+                        history: history, fixes: fixes, ledger: ledger, catchingUp: catchingUp, into: &out)
             }
-        }
-        if let now, now.seconds(since: lastForgetting ?? now.adding(seconds: -forgetEveryS)) >= forgetEveryS {
-            lastForgetting = now
-            out.forgottenDevices = forget(idleSince: now.adding(seconds: -settings.limits.deviceIdleS))
+            // Checked after every message, not every batch, so that where a
+            // batch ends (a burst, a restart) never changes what is forgotten when.
+            if let now, now.seconds(since: lastForgetting ?? now.adding(seconds: -forgetEveryS)) >= forgetEveryS {
+                lastForgetting = now
+                out.forgottenDevices += forget(idleSince: now.adding(seconds: -settings.limits.deviceIdleS))
+            }
         }
         out.trackChunks = trackBuilder.takeCompleted()
         out.trackResumeInboxId = trackBuilder.resumeInboxId
@@ -182,13 +212,16 @@ public final class Pipeline {
     }
 
     private func process(_ decoded: DecodedMessage, eventsInBatch: inout Set<String>, history: TrackHistory,
-                         fixes: FixHistory, ledger: EventLedger, into out: inout BatchOutcome) {
+                         fixes: FixHistory, ledger: EventLedger, catchingUp: Bool, into out: inout BatchOutcome) {
         let message = decoded.message
         let record = decoded.record
+        // Catching up, everything this run processes is committed already:
+        // the lookups answer as of each message.
+        let asOf = catchingUp ? message.id : nil
         if case .event(let e) = record, let eventId = e.eventId {
             let key = "\(e.sourceKind.rawValue)|\(e.source)|\(eventId)"
             if eventsInBatch.contains(key)
-                || ledger.contains(sourceKind: e.sourceKind.rawValue, source: e.source, eventId: eventId) {
+                || ledger.contains(sourceKind: e.sourceKind.rawValue, source: e.source, eventId: eventId, before: asOf) {
                 out.duplicateEvents.append(message)
                 return
             }
@@ -201,7 +234,8 @@ public final class Pipeline {
             if !trucks.knows(t.device) {
                 // New, idle for long, or not seen since a restart: its fixes
                 // so far rebuild where it is (see `forget`).
-                for fix in fixes.recentFixes(device: t.device, spanS: Self.restoreSpanS, limit: Self.restoreLimit) {
+                for fix in fixes.recentFixes(device: t.device, spanS: Self.restoreSpanS, limit: Self.restoreLimit,
+                                             before: asOf) {
                     _ = trucks.observe(fix)
                 }
             }
@@ -212,7 +246,9 @@ public final class Pipeline {
                                   utcOffsetSeconds: settings.incidents.utcOffsetSeconds, truck: view,
                                   idleS: settings.limits.deviceIdleS)
         for i in rules.indices {
-            for var signal in rules[i].evaluate(decoded, context) {
+            let signals = rules[i].evaluate(decoded, context)
+            if catchingUp { continue }
+            for var signal in signals {
                 if case .event(let e) = record {
                     Attribution.attribute(&signal, event: e, settings: settings.rules.attribution,
                                           registry: settings.registry, committed: history, builder: trackBuilder,
@@ -230,6 +266,58 @@ public final class Pipeline {
         }
     }
 
+    /// Every rule's state, the trucks' geofence state, the open track chunks
+    /// and the clock, as bytes to commit with the position they belong to.
+    /// Open incidents are not in it: the store's cases are their record.
+    public func snapshot() throws -> [UInt8] {
+        func encoded<R: Rule>(_ rule: R) throws -> String {
+            String(decoding: try Self.encoder.encode(rule.state), as: UTF8.self)
+        }
+        var states: [String: String] = [:]
+        for rule in rules { states[rule.name] = try encoded(rule) }
+        let state = PipelineSnapshot(version: PipelineSnapshot.currentVersion, now: now, lastForgetting: lastForgetting,
+                                     rules: states, trucks: trucks.snapshot, tracks: trackBuilder.snapshot)
+        return Array(try Self.encoder.encode(state))
+    }
+
+    /// Takes up the state of `snapshot()`. A rule the snapshot has no state
+    /// for (enabled since) starts afresh; fences are matched by site id.
+    public func restore(snapshot bytes: [UInt8]) throws {
+        let state = try Self.decoder.decode(PipelineSnapshot.self, from: Data(bytes))
+        guard state.version == PipelineSnapshot.currentVersion else {
+            throw SnapshotError(description: "a state snapshot of version \(state.version); this version reads \(PipelineSnapshot.currentVersion)")
+        }
+        func restored<R: Rule>(_ rule: R, _ json: String) throws -> any Rule {
+            var r = rule
+            r.state = try Self.decoder.decode(R.State.self, from: Data(json.utf8))
+            return r
+        }
+        // Everything is read before anything is taken up: a snapshot that does
+        // not read leaves the pipeline as it was.
+        var taken = rules
+        for i in taken.indices {
+            if let json = state.rules[taken[i].name] { taken[i] = try restored(taken[i], json) }
+        }
+        rules = taken
+        trucks.restore(state.trucks)
+        trackBuilder.restore(state.tracks)
+        now = state.now
+        lastForgetting = state.lastForgetting
+    }
+
+    private static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        // A device can send any number; the state keeps what the rules kept.
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return e
+    }()
+
+    private static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return d
+    }()
+
     /// After a restart: replays the fixes from `BatchOutcome.trackResumeInboxId`
     /// on (already processed before the stop) into the trucks' positions and
     /// open track chunks, raising nothing. Chunks they complete were indexed
@@ -241,4 +329,20 @@ public final class Pipeline {
         }
         _ = trackBuilder.takeCompleted()
     }
+}
+
+/// What `Pipeline.snapshot()` writes.
+struct PipelineSnapshot: Codable {
+    static let currentVersion = 1
+    var version: Int
+    var now: Instant?
+    var lastForgetting: Instant?
+    /// Each enabled rule's state, as JSON, by rule name.
+    var rules: [String: String]
+    var trucks: TruckTracker.Snapshot
+    var tracks: TrackBuilder.Snapshot
+}
+
+public struct SnapshotError: Error, CustomStringConvertible {
+    public var description: String
 }

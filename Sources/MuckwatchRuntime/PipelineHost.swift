@@ -2,6 +2,7 @@
 // pipeline host on a thread of its own, the video workers, the feed reader,
 // the config's broker settings and escaped logging. It links no
 // swift-service-lifecycle: the daemon wraps these in its services.
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,17 +26,76 @@ public final class PipelineHost {
     /// Messages per pipeline transaction.
     private let batchLimit: Int
     private let settings: PipelineSettings
+    /// How often the rules' state is committed with the position: every
+    /// this many messages, or this many seconds (wall clock), whichever
+    /// comes first; a restart catches up on the messages since.
+    private let snapshotEvery: (messages: Int, seconds: Double)
+    private var sinceSnapshot = (messages: 0, at: DispatchTime.now())
+    /// No snapshot in the store yet: the next commit takes one.
+    private var snapshotDue: Bool
 
     public init(store: any PipelineStore, settings: PipelineSettings, alertLogPath: String, logger: Logger,
-                batchLimit: Int = 2048) throws {
+                batchLimit: Int = 2048, snapshotEvery: (messages: Int, seconds: Double) = (500_000, 60)) throws {
         self.store = store
         self.batchLimit = batchLimit
         self.settings = settings
-        self.pipeline = Pipeline(settings: settings,
-                                 restoring: try store.restorePoint(historyDays: settings.incidents.historyDays))
-        self.alertLog = try AlertLog(path: alertLogPath)
-        self.heads = ChainHeads(besideAlertLog: alertLogPath)
+        self.snapshotEvery = snapshotEvery
         self.logger = logger
+        let point = try store.restorePoint(historyDays: settings.incidents.historyDays)
+        pipeline = Pipeline(settings: settings, restoring: point)
+        snapshotDue = point.snapshot == nil
+        if let snapshot = point.snapshot {
+            try Self.resume(pipeline, from: snapshot, through: point.lastInboxId, store: store, logger: logger)
+        } else if point.lastInboxId > 0 {
+            logger.notice("""
+                the store has no snapshot of the rules' state (written by an earlier version): rules start afresh \
+                at inbox message \(point.lastInboxId); a snapshot is taken with the next batch
+                """)
+        }
+        alertLog = try AlertLog(path: alertLogPath)
+        heads = ChainHeads(besideAlertLog: alertLogPath)
+    }
+
+    /// Takes up the rules' state of the last snapshot and processes again,
+    /// raising nothing, the messages committed after it: every rule stands
+    /// where it stood at the stop, whenever the stop came.
+    private static func resume(_ pipeline: Pipeline, from snapshot: (inboxId: Int64, state: [UInt8]), through last: Int64,
+                               store: any PipelineStore, logger: Logger) throws {
+        do {
+            try pipeline.restore(snapshot: snapshot.state)
+        } catch {
+            logger.error("cannot read the rules' state snapshot (\(error)); rules start afresh at inbox message \(last)")
+            return
+        }
+        var position = snapshot.inboxId
+        var caughtUp = 0
+        while position < last, case let messages = try store.processedMessages(after: position, through: last, limit: 8192),
+              let end = messages.last?.id {
+            pipeline.catchUp(messages, ledger: store, fixes: store)
+            position = end
+            caughtUp += messages.count
+        }
+        logger.info("rules' state restored as of inbox message \(snapshot.inboxId), caught up on \(caughtUp) message(s) to \(last)")
+    }
+
+    /// Commits a snapshot of the rules' state as it stands (a clean stop),
+    /// so that the next start has nothing to catch up on.
+    public func finish() throws {
+        var outcome = BatchOutcome()
+        outcome.snapshot = try pipeline.snapshot()
+        _ = try store.commit(outcome, clock: pipeline.now)
+    }
+
+    /// Whether this batch's commit takes a snapshot of the rules' state.
+    private func takesSnapshot(after messages: Int) -> Bool {
+        sinceSnapshot.messages += messages
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - sinceSnapshot.at.uptimeNanoseconds) / 1e9
+        guard snapshotDue || sinceSnapshot.messages >= snapshotEvery.messages || seconds >= snapshotEvery.seconds else {
+            return false
+        }
+        snapshotDue = false
+        sinceSnapshot = (0, DispatchTime.now())
+        return true
     }
 
     /// Writes alerts committed before a crash but never logged, and the case
@@ -80,7 +140,9 @@ public final class PipelineHost {
     public func drain() throws -> Int {
         var total = 0
         while case let messages = try store.pendingBatch(limit: batchLimit), !messages.isEmpty {
-            try run(pipeline.process(messages, ledger: store, history: store, fixes: store))
+            var outcome = pipeline.process(messages, ledger: store, history: store, fixes: store)
+            if takesSnapshot(after: messages.count) { outcome.snapshot = try pipeline.snapshot() }
+            try run(outcome)
             total += messages.count
         }
         // The drone positions analysed segments held: their messages were
@@ -89,6 +151,10 @@ public final class PipelineHost {
             var outcome = pipeline.process(segments.messages, ledger: store, history: store, fixes: store)
             outcome.lastInboxId = nil
             outcome.segmentPositionsThrough = segments.through
+            // A restart catches up on inbox messages only: the positions are
+            // part of the state from here on.
+            outcome.snapshot = try pipeline.snapshot()
+            sinceSnapshot = (0, DispatchTime.now())
             try run(outcome)
         }
         return total

@@ -147,7 +147,8 @@ public final class PipelineThread: Sendable {
             count(processed, ticket: ticket)
             lastBeat.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
             if stopping {
-                logger.info("pipeline stopped\(processed > 0 ? " after processing \(processed) last message(s)" : "")")
+                try host.finish()
+                logger.info("pipeline stopped\(processed > 0 ? " after processing \(processed) last message(s)" : ""); rules' state saved")
                 return
             }
         }

@@ -14,8 +14,10 @@ public protocol PipelineStore: AnyObject, Sendable, EventLedger, FixHistory, Tra
     func pendingBatch(limit: Int) throws -> [InboxMessage]
     /// Commits everything one batch produced and the position it reached, at once.
     func commit(_ outcome: BatchOutcome, clock: Instant?) throws -> CommittedBatch
-    /// Where the pipeline stood at the last commit.
+    /// Where the pipeline stood at the last commit, with its last state snapshot.
     func restorePoint(historyDays: Double) throws -> PipelineRestorePoint
+    /// Messages already processed, after `after` up to `through` (catching up after a snapshot).
+    func processedMessages(after: Int64, through: Int64, limit: Int) throws -> [InboxMessage]
     /// Alerts committed but not yet written to the alert log (a crash between the two).
     func unloggedAlerts() throws -> [StoredAlert]
     /// Records that these alerts' lines are in the alert log.

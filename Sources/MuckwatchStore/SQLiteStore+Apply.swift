@@ -80,6 +80,11 @@ extension SQLiteStore {
             try db.execute(sql: "DELETE FROM segment_positions WHERE id <= ?", arguments: [through])
         }
         if let clock { try setState("clock_ms", clock.millis, db) }
+        if let snapshot = o.snapshot {
+            let position = try o.lastInboxId ?? lastProcessed(db)
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO pipeline_snapshot (id, inbox_id, state) VALUES (1, ?, ?)")
+                .execute(arguments: [position, Data(snapshot)])
+        }
         if let resume = o.trackResumeInboxId { try setState("track_resume_inbox_id", resume, db) }
         let appended = headAfter.isEmpty ? nil : ledger.last
         return (stored, appended)

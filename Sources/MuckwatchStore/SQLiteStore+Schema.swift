@@ -347,6 +347,17 @@ extension SQLiteStore {
                 );
                 """)
         }
+        m.registerMigration("v10: pipeline state snapshot") { db in
+            // Every rule's in-progress state, committed with the position it
+            // belongs to; a start takes it up and catches up from there.
+            try db.execute(sql: """
+                CREATE TABLE pipeline_snapshot (
+                  id INTEGER PRIMARY KEY CHECK (id = 1),
+                  inbox_id INTEGER NOT NULL,   -- the last message the state includes
+                  state BLOB NOT NULL
+                );
+                """)
+        }
         return m
     }
 

@@ -342,8 +342,12 @@ public final class SQLiteStore: Sendable {
                 let firstSeen = Instant(millis: row[4])
                 if firstSeen >= horizon { point.partyHistory[IncidentBook.party(subject), default: []].append(firstSeen) }
             }
+            point.lastInboxId = try Self.lastProcessed(db)
             if let resume = try Int64.fetchOne(db, sql: "SELECT value FROM pipeline_state WHERE key = 'track_resume_inbox_id'") {
-                point.resumeFixes = try Self.truckFixes(from: resume, through: Self.lastProcessed(db), db)
+                point.resumeFixes = try Self.truckFixes(from: resume, through: point.lastInboxId, db)
+            }
+            if let row = try Row.fetchOne(db, sql: "SELECT inbox_id, state FROM pipeline_snapshot WHERE id = 1") {
+                point.snapshot = (row[0], [UInt8](row[1] as Data))
             }
             return point
         }
@@ -369,6 +373,17 @@ public final class SQLiteStore: Sendable {
         t.late = r[first + 12]
         t.marks = r[first + 13]
         return t
+    }
+
+    /// Messages the pipeline processed already, after `after` up to
+    /// `through`, oldest first, at most `limit`: what a restart catches up on
+    /// after its state snapshot.
+    public func processedMessages(after: Int64, through: Int64, limit: Int) throws -> [InboxMessage] {
+        try pool.read { db in
+            try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT \(Self.inboxColumns("inbox")) FROM inbox WHERE id > ? AND id <= ? ORDER BY id LIMIT ?
+                """), arguments: [after, through, limit]).map { Self.inboxMessage($0) }
+        }
     }
 
     /// The next messages the pipeline has not processed, oldest first (empty
@@ -480,12 +495,12 @@ public struct StoredAlert: Sendable, Equatable {
 }
 
 extension SQLiteStore: EventLedger {
-    public func contains(sourceKind: String, source: String, eventId: String) -> Bool {
+    public func contains(sourceKind: String, source: String, eventId: String, before: Int64?) -> Bool {
         lookup(false) {
             try pool.read { db in
                 try Bool.fetchOne(db.cachedStatement(sql: """
-                    SELECT EXISTS (SELECT 1 FROM site_events WHERE source_kind = ? AND source = ? AND event_id = ?)
-                    """), arguments: [sourceKind, source, eventId]) ?? false
+                    SELECT EXISTS (SELECT 1 FROM site_events WHERE source_kind = ? AND source = ? AND event_id = ? AND inbox_id < ?)
+                    """), arguments: [sourceKind, source, eventId, before ?? Int64.max]) ?? false
             }
         }
     }

@@ -44,6 +44,9 @@ struct Replay: AsyncParsableCommand {
                                discussion: "For measuring what rules cost: bench/replay.sh compares all rules with the first two."))
     var rules: String?
 
+    @Option(help: ArgumentHelp("Commit the rules' state every this many messages (tests of restarts).", visibility: .hidden))
+    var snapshotEvery: Int?
+
     func validate() throws {
         if feeds.isEmpty { throw ValidationError("give at least one feed file") }
         for name in ruleNames ?? [] where !RuleSettings.allRules.contains(name) {
@@ -73,9 +76,9 @@ struct Replay: AsyncParsableCommand {
             throw CLIError("\(error)")
         }
         let settings = config.pipelineSettings
-        let pipeline = PipelineThread(niceness: 0, logger: logger) { [logger] in
+        let pipeline = PipelineThread(niceness: 0, logger: logger) { [logger, snapshotEvery] in
             try PipelineHost(store: store, settings: settings, alertLogPath: alertPath, logger: logger,
-                             batchLimit: Self.batchSize)
+                             batchLimit: Self.batchSize, snapshotEvery: (snapshotEvery ?? 500_000, 60))
         }
         // Three stages, as in the daemon: feed lines are parsed on a thread of
         // their own, a second one stores them in the inbox, and the pipeline

@@ -15,7 +15,7 @@ struct TestFailure: Error, CustomStringConvertible {
 struct SetLedger: EventLedger {
     var known: Set<String> = []
 
-    func contains(sourceKind: String, source: String, eventId: String) -> Bool {
+    func contains(sourceKind: String, source: String, eventId: String, before: Int64?) -> Bool {
         known.contains("\(sourceKind)|\(source)|\(eventId)")
     }
 }

@@ -81,7 +81,7 @@ class StoreTestCase: XCTestCase {
 
 /// An empty ledger: the pipeline alone, without the store.
 struct NoEvents: EventLedger {
-    func contains(sourceKind: String, source: String, eventId: String) -> Bool { false }
+    func contains(sourceKind: String, source: String, eventId: String, before: Int64?) -> Bool { false }
 }
 
 /// A case's party in one line: kind, id, plate and company ("-" if unknown).

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A WGS-84 position in decimal degrees.
-public struct GeoPoint: Sendable, Hashable {
+public struct GeoPoint: Sendable, Hashable, Codable {
     public var lat: Double
     public var lon: Double
 

@@ -99,7 +99,7 @@ struct FenceSet: Sendable {
 /// a dwell before an entry or exit counts, tested along the segment between
 /// fixes rather than at the fixes alone.
 public struct TruckTracker {
-    struct FenceState {
+    struct FenceState: Codable {
         var inside = false
         /// Since when the truck has been on the other side, not yet long enough.
         var pendingSince: Instant?
@@ -110,12 +110,45 @@ public struct TruckTracker {
         var isIdle: Bool { !inside && pendingSince == nil }
     }
 
-    struct Truck {
+    struct Truck: Codable {
         var last: TruckTelemetry
         /// Only the fences the truck is inside or crossing; every other one is idle.
         var fences: [Int: FenceState] = [:]
-        /// Time in each wash zone: (fence, from, to), kept since the oldest visit still open.
-        var washing: [(zone: Int, from: Instant, to: Instant)] = []
+        /// Time in each wash zone, kept since the oldest visit still open.
+        var washing: [Wash] = []
+    }
+
+    struct Wash: Codable {
+        var zone: Int
+        var from: Instant
+        var to: Instant
+    }
+
+    /// Every truck's state, for the pipeline's snapshot, with the fences'
+    /// site ids: a snapshot read under a changed registry finds its fences by id.
+    struct Snapshot: Codable {
+        var fenceSites: [String]
+        var trucks: [String: Truck]
+    }
+
+    var snapshot: Snapshot { Snapshot(fenceSites: fenceSet.fences.map(\.site.id), trucks: trucks) }
+
+    mutating func restore(_ snapshot: Snapshot) {
+        var index: [String: Int] = [:]
+        for (i, f) in fenceSet.fences.enumerated() { index[f.site.id] = i }
+        let moved = snapshot.fenceSites.map { index[$0] }
+        trucks = snapshot.trucks.mapValues { truck in
+            var t = truck
+            t.fences = [:]
+            for (old, state) in truck.fences {
+                if old < moved.count, let new = moved[old] { t.fences[new] = state }
+            }
+            t.washing = truck.washing.compactMap { w in
+                guard w.zone < moved.count, let zone = moved[w.zone] else { return nil }
+                return Wash(zone: zone, from: w.from, to: w.to)
+            }
+            return t
+        }
     }
 
     let fenceSet: FenceSet
@@ -215,7 +248,7 @@ public struct TruckTracker {
                 let from = TrackChunk.interpolate(TrackFix(ts: previous.ts, point: a), TrackFix(ts: t.ts, point: b), piece.from)
                 let to = previous.ts.adding(seconds: span * piece.to)
                 if piece.inside && fence.site.kind == .wash && span <= maxInterpolationS && to > from.ts {
-                    truck.washing.append((i, from.ts, to))
+                    truck.washing.append(Wash(zone: i, from: from.ts, to: to))
                 }
                 if piece.inside == state.inside {
                     state.pendingSince = nil

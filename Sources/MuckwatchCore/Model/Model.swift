@@ -48,12 +48,12 @@ public enum Digest {
     public static func sha256Hex(_ text: String) -> String { sha256Hex(Array(text.utf8)) }
 }
 
-public enum CoverState: String, Sendable, CaseIterable { case closed, open, unknown }
-public enum LoadState: String, Sendable, CaseIterable { case empty, partial, full, unknown }
-public enum BodyState: String, Sendable, CaseIterable { case down, raised, unknown }
+public enum CoverState: String, Sendable, CaseIterable, Codable { case closed, open, unknown }
+public enum LoadState: String, Sendable, CaseIterable, Codable { case empty, partial, full, unknown }
+public enum BodyState: String, Sendable, CaseIterable, Codable { case down, raised, unknown }
 public enum Switch: String, Sendable, CaseIterable { case on, off, unknown }
 
-public struct TruckTelemetry: Sendable, Equatable {
+public struct TruckTelemetry: Sendable, Equatable, Codable {
     public var device: String
     public var ts: Instant
     public var plate: String?

@@ -1,5 +1,5 @@
 /// One position fix of a truck's track.
-public struct TrackFix: Sendable, Equatable {
+public struct TrackFix: Sendable, Equatable, Codable {
     public var ts: Instant
     public var point: GeoPoint
 
@@ -12,7 +12,7 @@ public struct TrackFix: Sendable, Equatable {
 /// A run of one truck's consecutive fixes, in time order: the unit the track
 /// index stores. The truck is taken to have driven straight from fix to fix,
 /// so a chunk covers the segments between its fixes, not only the points.
-public struct TrackChunk: Sendable, Equatable {
+public struct TrackChunk: Sendable, Equatable, Codable {
     public var device: String
     public var fixes: [TrackFix]
 

@@ -46,6 +46,21 @@ struct TrackBuilder {
         open[t.device] = chunk
     }
 
+    /// The open chunks, for the pipeline's snapshot (taken after `takeCompleted`).
+    struct Snapshot: Codable {
+        var open: [String: TrackChunk]
+        var openSince: [String: Int64]
+    }
+
+    var snapshot: Snapshot { Snapshot(open: open, openSince: openSince) }
+
+    mutating func restore(_ snapshot: Snapshot) {
+        open = snapshot.open
+        openSince = snapshot.openSince
+        closed = []
+        late = [:]
+    }
+
     /// The chunks completed since the last call, for the store to index.
     mutating func takeCompleted() -> [TrackChunk] {
         var out = closed

@@ -4,13 +4,14 @@ public struct OffHoursRule: Rule {
     public var thresholds: RuleSettings.OffHours
     /// A continuing violation adds evidence this often, not every fix.
     let evidenceEveryS = 300.0
-    private var lastSignal: [String: Instant] = [:]
+    /// Per device: the last signal.
+    public var state: [String: Instant] = [:]
 
     public init(thresholds: RuleSettings.OffHours = .init()) { self.thresholds = thresholds }
 
     /// A signal longer ago than `evidenceEveryS` holds nothing back.
-    public mutating func forget(idleSince horizon: Instant) { lastSignal.removeAll(shrinking: true) { $0.value < horizon } }
-    public var devicesHeld: Int { lastSignal.count }
+    public mutating func forget(idleSince horizon: Instant) { state.removeAll(shrinking: true) { $0.value < horizon } }
+    public var devicesHeld: Int { state.count }
 
     public mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal] {
         guard case .truck(let t) = decoded.record, context.currentFix != nil,
@@ -18,8 +19,8 @@ public struct OffHoursRule: Rule {
               let speed = t.speedKmh, speed >= thresholds.minSpeedKmh,
               let why = Self.violation(truck, at: t.ts, utcOffsetSeconds: context.utcOffsetSeconds)
         else { return [] }
-        if let last = lastSignal[t.device], t.ts.seconds(since: last) < evidenceEveryS, t.ts >= last { return [] }
-        lastSignal[t.device] = t.ts
+        if let last = state[t.device], t.ts.seconds(since: last) < evidenceEveryS, t.ts >= last { return [] }
+        state[t.device] = t.ts
         let s = Subject.truck(device: t.device, plate: t.plate, registry: context.registry)
         return [Signal(rule: name, severity: .minor, subject: s, ts: t.ts, lat: t.lat, lon: t.lon,
                        summary: "\(s.displayName) moving at \(number(speed)) km/h \(why)", evidence: evidence(of: decoded))]

@@ -6,7 +6,7 @@ public enum Severity: String, Sendable, Codable, Comparable {
 }
 
 /// One piece of evidence: a message that supports a signal.
-public struct EvidenceRef: Sendable, Equatable {
+public struct EvidenceRef: Sendable, Equatable, Codable {
     /// What the message was (`truck_telemetry`, `camera_event`, ...).
     public var kind: String
     public var source: String
@@ -65,7 +65,11 @@ public struct RuleContext: Sendable {
 /// A rule: a small state machine from decoded messages to signals. It reads
 /// no clock but the messages' own times, so a replay gives the same signals.
 public protocol Rule: Sendable {
+    /// What the rule carries from one message to the next (per device): the
+    /// pipeline's state snapshot writes it and a restart reads it back.
+    associatedtype State: Codable, Sendable
     var name: String { get }
+    var state: State { get set }
     mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal]
     /// Drops the state of every device last heard of before `horizon`
     /// (`limits.device_idle_s` ago): what the rule would not use anyway.

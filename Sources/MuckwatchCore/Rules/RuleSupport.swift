@@ -55,8 +55,13 @@ func monitorSignal(_ rule: String, _ decoded: DecodedMessage, _ f: FumeReading, 
 /// long violation adds evidence every `minS` rather than every message.
 /// A report more than `idleS` after the previous one starts a new stretch:
 /// silence that long says nothing about whether the condition held.
-struct Stretches {
-    private var since: [String: (start: Instant, last: Instant)] = [:]
+public struct Stretches: Codable, Sendable {
+    struct Span: Codable {
+        var start: Instant
+        var last: Instant
+    }
+
+    private var since: [String: Span] = [:]
 
     var count: Int { since.count }
 
@@ -72,10 +77,10 @@ struct Stretches {
         let last = max(held?.last ?? ts, ts)
         let duration = ts.seconds(since: start)
         guard duration >= minS else {
-            since[key] = (start, last)
+            since[key] = Span(start: start, last: last)
             return nil
         }
-        since[key] = (ts, last)
+        since[key] = Span(start: ts, last: last)
         return duration
     }
 

@@ -3,12 +3,13 @@
 public struct UncoveredLoadRule: Rule {
     public let name = "uncovered_load"
     public var thresholds: RuleSettings.UncoveredLoad
-    private var uncoveredStretches = Stretches()
+    /// How long each truck has been moving uncovered.
+    public var state = Stretches()
 
     public init(thresholds: RuleSettings.UncoveredLoad = .init()) { self.thresholds = thresholds }
 
-    public mutating func forget(idleSince horizon: Instant) { uncoveredStretches.forget(before: horizon) }
-    public var devicesHeld: Int { uncoveredStretches.count }
+    public mutating func forget(idleSince horizon: Instant) { state.forget(before: horizon) }
+    public var devicesHeld: Int { state.count }
 
     public mutating func evaluate(_ decoded: DecodedMessage, _ context: RuleContext) -> [Signal] {
         switch decoded.record {
@@ -32,7 +33,7 @@ public struct UncoveredLoadRule: Rule {
                                   _ registry: Registry, idleS: Double) -> Signal? {
         let speed = t.speedKmh ?? 0
         let uncovered = isLoaded(t, registry) && t.cover == .open && !view.insideAnySite && speed >= thresholds.minSpeedKmh
-        guard let duration = uncoveredStretches.update(t.device, holds: uncovered, at: t.ts, minS: thresholds.minDurationS,
+        guard let duration = state.update(t.device, holds: uncovered, at: t.ts, minS: thresholds.minDurationS,
                                                        idleS: idleS)
         else { return nil }
         let subject = Subject.truck(device: t.device, plate: t.plate, registry: registry)

@@ -4,6 +4,9 @@ public struct UnwashedExitRule: Rule {
     public let name = "unwashed_exit"
     public var thresholds: RuleSettings.UnwashedExit
 
+    /// Nothing of its own: the geofence tracker keeps the visits and wash times.
+    public var state: [String: Instant] = [:]
+
     public init(thresholds: RuleSettings.UnwashedExit = .init()) { self.thresholds = thresholds }
 
     /// No state of its own: the geofence's (`TruckTracker`) comes back from the store.
