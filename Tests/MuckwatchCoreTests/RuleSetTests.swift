@@ -274,6 +274,90 @@ final class RuleSetTests: XCTestCase {
                        "silent from 22:15, after its permitted hours")
     }
 
+    /// T-0001 drives east reporting every 10 s until 22:00:20, is silent for
+    /// `gap` minutes, then reports again on the move; with `otherTraffic`,
+    /// T-0002 (parked) reports every 30 s meanwhile and keeps the clock going.
+    func returningTruck(afterSilence gap: Double, lastSpeed: Double = 30, otherTraffic: Bool = false) -> RuleFeed {
+        var f = RuleFeed()
+        for i in 0..<3 { f.truck(Double(i) * 10, "T-0001", at: World.at(400 + Double(i) * 80, 500), speed: lastSpeed) }
+        let back = 20 + gap * 60
+        if otherTraffic {
+            for s in stride(from: 30.0, to: back, by: 30) { f.truck(s, "T-0002", at: World.at(3000, 3000), speed: 0) }
+        }
+        f.truck(back, "T-0001", at: World.at(2000, 500))
+        f.truck(back + 10, "T-0001", at: World.at(2080, 500))
+        return f
+    }
+
+    func testDeviceSilentOnAQuietNightIsJudgedOnTheTrucksOwnReturn() throws {
+        let quiet = returningTruck(afterSilence: 35)
+        let out = quiet.run()
+        XCTAssertEqual(out.alerts.count, 1, "\(out.alerts)")
+        let alert = try XCTUnwrap(out.alerts.first)
+        XCTAssertEqual(alert.rule, "device_silent")
+        XCTAssertEqual(alert.severity, .minor)
+        XCTAssertEqual(alert.subject.id, "T-0001")
+        XCTAssertEqual(alert.subject.plate, "粤B10001")
+        XCTAssertEqual(alert.summary, "粤B10001 silent for 15 min after reporting 30 km/h at 2026-11-24T22:00:20.000+08:00")
+        // The last fix before the silence is the evidence, and where it was is the place.
+        XCTAssertEqual(alert.evidence, ["sha256:" + quiet.feed.messages[2].sha256])
+        XCTAssertEqual(alert.lat ?? 0, World.at(560, 500).lat, accuracy: 1e-6)
+        XCTAssertEqual(alert.lon ?? 0, World.at(560, 500).lon, accuracy: 1e-6)
+        // The incident is the moment the silence passed 15 min; nothing but
+        // the truck's return told the centre, so that is when it is raised.
+        let draft = try XCTUnwrap(out.openedCases.first)
+        XCTAssertEqual(RFC3339.format(draft.firstSeen, offsetSeconds: 8 * 3600), "2026-11-24T22:15:20.000+08:00")
+        XCTAssertEqual(alert.ts, "2026-11-24T22:35:20.000+08:00")
+    }
+
+    func testDeviceSilentLongerThanTheIdleTimeIsJudgedBeforeTheTruckIsForgotten() {
+        // One message per batch, as the daemon commits them: the batch that
+        // brings the truck back after 7 h (idle time 6 h) forgets idle state
+        // only after its messages went through the rules.
+        let pipeline = Pipeline(settings: World.settings())
+        let alerts = returningTruck(afterSilence: 7 * 60).feed.messages.flatMap {
+            pipeline.process([$0], ledger: SetLedger()).alerts
+        }
+        XCTAssertEqual(alerts.map(\.rule), ["device_silent"])
+        XCTAssertEqual(alerts.first?.summary, "粤B10001 silent for 15 min after reporting 30 km/h at 2026-11-24T22:00:20.000+08:00")
+    }
+
+    func testDeviceSilentWithOtherTrafficIsTheSameOneAlertAsOnAQuietNight() throws {
+        let quiet = try XCTUnwrap(returningTruck(afterSilence: 35).run().alerts.first)
+        let busy = returningTruck(afterSilence: 35, otherTraffic: true).run()
+        XCTAssertEqual(busy.alerts.count, 1, "raised on the clock, not again on the truck's return: \(busy.alerts)")
+        let alert = try XCTUnwrap(busy.alerts.first)
+        // Raised by the clock at T-0002's first report past 22:15:20, the same
+        // alert in every other respect.
+        XCTAssertEqual(alert.ts, "2026-11-24T22:15:30.000+08:00")
+        var sameTime = alert
+        sameTime.ts = quiet.ts
+        XCTAssertEqual(sameTime, quiet)
+        XCTAssertEqual(busy.openedCases.map { RFC3339.format($0.firstSeen, offsetSeconds: 8 * 3600) },
+                       ["2026-11-24T22:15:20.000+08:00"])
+    }
+
+    func testDeviceSilentOnReturnKeepsTheRuleForShortGapsParkedTrucksAndPermittedHours() {
+        func rules(_ f: RuleFeed, hours: [DailyWindow] = []) -> [String] { f.alerts(World.settings(hours: hours)).map(\.rule) }
+        XCTAssertEqual(rules(returningTruck(afterSilence: 14.9)), [])
+        XCTAssertEqual(rules(returningTruck(afterSilence: 15)), ["device_silent"], "silent for 15 min is silent")
+        XCTAssertEqual(rules(returningTruck(afterSilence: 35, lastSpeed: 0)), [], "parked and powered off, then back")
+        XCTAssertEqual(rules(returningTruck(afterSilence: 35, lastSpeed: 0, otherTraffic: true)), [])
+        // Permitted until 22:10: silent from 22:15:20, outside its hours (its
+        // return at 22:35 is off_hours, a separate rule).
+        XCTAssertFalse(rules(returningTruck(afterSilence: 35), hours: [DailyWindow(startMinute: 6 * 60, endMinute: 22 * 60 + 10)])
+                        .contains("device_silent"))
+    }
+
+    func testDeviceSilentTwiceIsTwoSilences() {
+        var f = returningTruck(afterSilence: 35)
+        // Back at 22:35:20, moving until 22:35:30, then dark for another 40 min.
+        f.truck(2130 + 2400, "T-0001", at: World.at(4000, 500))
+        XCTAssertEqual(f.alerts().map(\.rule), ["device_silent", "device_silent"])
+        XCTAssertEqual(f.run().openedCases.map { RFC3339.format($0.firstSeen, offsetSeconds: 8 * 3600) },
+                       ["2026-11-24T22:15:20.000+08:00", "2026-11-24T22:50:30.000+08:00"])
+    }
+
     // MARK: attribution and fusion
 
     func testSpillAttributedToTheNearestTrackWithTheOthersAsCandidates() throws {
