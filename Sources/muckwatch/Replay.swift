@@ -336,7 +336,7 @@ struct ReplaySummary: Encodable {
             Alerts:       \(map(alerts))
             Cases opened: \(casesOpened)
             Videos:       \(map(videos))
-            SQLiteStore:        \(store.terminalEscaped)
+            Store:        \(store.terminalEscaped)
             Alert log:    \(alertLog.terminalEscaped)
             """
     }

@@ -23,7 +23,7 @@ struct Stats: ParsableCommand {
             m.isEmpty ? "none" : m.sorted { $0.key < $1.key }.map { "\($0.key.terminalEscaped) \($0.value)" }.joined(separator: ", ")
         }
         print("""
-            SQLiteStore:        \(db.path.terminalEscaped)
+            Store:        \(db.path.terminalEscaped)
             Messages:     \(s.messages) kept (\(s.pending) not yet processed), \(s.duplicates) duplicate(s) recognised
             Records:      \(map(s.records))
             Dead letters: \(map(s.deadLetters))
