@@ -44,43 +44,14 @@ struct Bench: AsyncParsableCommand {
         let work = NSTemporaryDirectory() + "muckwatch-bench-\(getpid())"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { if !keep { try? FileManager.default.removeItem(atPath: work) } }
-        let daemonPath = daemon ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("muckwatchd").path
-        let mosquitto = try tool("mosquitto", package: "mosquitto")
         let mosquittoSub = try tool("mosquitto_sub", package: "mosquitto-clients")
-        guard FileManager.default.isExecutableFile(atPath: daemonPath) else {
-            throw CLIError("no muckwatchd at \(daemonPath); build it (`swift build -c release`) or pass --daemon")
-        }
-
-        let port = Loopback.freePort()
-        try """
-            listener \(port) 127.0.0.1
-            allow_anonymous true
-            user \(NSUserName())
-            persistence true
-            persistence_location \(work)/
-            autosave_interval 1
-            max_queued_messages 1000000
-            max_inflight_messages 1000
-            """.write(toFile: "\(work)/mosquitto.conf", atomically: true, encoding: .utf8)
-        let broker = try Spawned(mosquitto, ["-c", "\(work)/mosquitto.conf"], log: "\(work)/broker.log")
-        defer { broker.stop() }
-        try waitFor("the broker", timeout: 10) { Loopback.accepts(port: port) }
-        say("broker: mosquitto on 127.0.0.1:\(port); \(count) truck messages of ~\(payload(0).utf8.count) B, QoS 1")
-
         // The daemon runs throughout; the peer's rounds publish the same
         // payloads under a topic prefix of the same length that the daemon
         // does not subscribe to.
-        let db = "\(work)/muckwatch.db", alerts = "\(work)/alerts.jsonl"
-        try "broker:\n  url: mqtt://127.0.0.1:\(port)\n  client_id: bench-muckwatchd\n"
-            .write(toFile: "\(work)/muckwatch.yaml", atomically: true, encoding: .utf8)
-        let daemonLog = "\(work)/muckwatchd.log"
-        let muckwatchd = try Spawned(daemonPath, ["--config", "\(work)/muckwatch.yaml", "--db", db,
-                                                  "--alert-log", alerts, "--log-level", "notice"], log: daemonLog)
-        defer { muckwatchd.stop() }
-        try waitFor("muckwatchd to subscribe", timeout: 30) {
-            ((try? String(contentsOfFile: daemonLog, encoding: .utf8)) ?? "").contains("subscribed to")
-        }
+        let rig = try BenchRig(work: work, daemon: daemon)
+        defer { rig.stop() }
+        let (port, db, alerts, daemonLog) = (rig.port, rig.db, rig.alerts, rig.daemonLog)
+        say("broker: mosquitto on 127.0.0.1:\(port); \(count) truck messages of ~\(payload(0).utf8.count) B, QoS 1")
         let store = try SQLiteStore(path: db)
 
         var subRates: [Double] = [], daemonRates: [Double] = []
@@ -120,10 +91,9 @@ struct Bench: AsyncParsableCommand {
         // 3. Latency at a fixed rate.
         let latencies = try latencyRun(port: port, alertLog: alerts)
         guard !latencies.isEmpty else { throw CLIError("no alert arrived during the latency run; see \(daemonLog)") }
-        let sorted = latencies.sorted()
-        func pct(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)] }
         say(String(format: "latency at %d msg/s over %d s: %d alerts, publish->alert p50 %.1f ms, p99 %.1f ms, max %.1f ms  (target p99 < 50 ms)",
-                   rate, seconds, sorted.count, pct(0.5) * 1000, pct(0.99) * 1000, sorted.last! * 1000))
+                   rate, seconds, latencies.count, percentile(latencies, 0.5)! * 1000, percentile(latencies, 0.99)! * 1000,
+                   latencies.max()! * 1000))
         if keep { say("kept \(work)") }
     }
 
@@ -164,69 +134,142 @@ struct Bench: AsyncParsableCommand {
     private func latencyRun(port: Int, alertLog: String) throws -> [Double] {
         let client = try publisher(port: port, clientId: "bench-pub-3")
         defer { client.stop() }
-        let total = rate * seconds
-        var sentAt: [Int: Double] = [:]
-        var latencies: [Double] = []
-        let reader = try FileHandle(forReadingFrom: URL(fileURLWithPath: alertLog))
-        reader.seekToEndOfFile()
-        var partial = ""
-        func collect() {
-            let data = reader.availableData
-            guard !data.isEmpty else { return }
-            let now = monotonic()
-            partial += String(decoding: data, as: UTF8.self)
-            while let nl = partial.firstIndex(of: "\n") {
-                let line = partial[..<nl]
-                partial = String(partial[partial.index(after: nl)...])
-                if let r = line.range(of: "\"plate\":\"BENCH-"), let end = line[r.upperBound...].firstIndex(of: "\""),
-                   let k = Int(line[r.upperBound..<end]), let t0 = sentAt[k] {
-                    latencies.append(now - t0)
-                }
-            }
-        }
+        let alerts = try AlertLatencies(alertLog: alertLog)
         let start = monotonic()
-        var k = 0
-        for i in 0..<total {
+        for i in 0..<rate * seconds {
             let due = start + Double(i) / Double(rate)
             while monotonic() < due {
-                collect()
+                alerts.collect()
                 usleep(200)
             }
             if i % alertEvery == 0 {
-                k += 1
-                sentAt[k] = monotonic()
-                let event = #"{"camera":"CAM-BENCH","event_id":"bench-\#(k)","ts":"2026-11-24T15:00:00+08:00","type":"spill","plate":"BENCH-\#(k)","confidence":0.9,"lat":22.55,"lon":114.06}"#
-                try client.publish(topic: "muckwatch/v1/camera/CAM-BENCH/event", payload: Array(event.utf8))
+                try alerts.publishSpill(client)
             } else {
                 try client.publish(topic: "muckwatch/v1/truck/T-\(i % 500)/telemetry", payload: Array(payload((rounds + 1) * count + i).utf8))
             }
         }
+        return alerts.finish()
+    }
+}
+
+/// A loopback mosquitto and muckwatchd subscribed to it, in `work`.
+final class BenchRig {
+    let port: Int
+    let db: String
+    let alerts: String
+    let daemonLog: String
+    let broker: Spawned
+    let daemon: Spawned
+
+    init(work: String, daemon daemonPath: String?) throws {
+        let daemonPath = daemonPath ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("muckwatchd").path
+        let mosquitto = try tool("mosquitto", package: "mosquitto")
+        guard FileManager.default.isExecutableFile(atPath: daemonPath) else {
+            throw CLIError("no muckwatchd at \(daemonPath); build it (`swift build -c release`) or pass --daemon")
+        }
+        let port = Loopback.freePort()
+        self.port = port
+        try """
+            listener \(port) 127.0.0.1
+            allow_anonymous true
+            user \(NSUserName())
+            persistence true
+            persistence_location \(work)/
+            autosave_interval 1
+            max_queued_messages 1000000
+            max_inflight_messages 1000
+            """.write(toFile: "\(work)/mosquitto.conf", atomically: true, encoding: .utf8)
+        broker = try Spawned(mosquitto, ["-c", "\(work)/mosquitto.conf"], log: "\(work)/broker.log")
+        try waitFor("the broker", timeout: 10) { Loopback.accepts(port: port) }
+        db = "\(work)/muckwatch.db"
+        alerts = "\(work)/alerts.jsonl"
+        daemonLog = "\(work)/muckwatchd.log"
+        try "broker:\n  url: mqtt://127.0.0.1:\(port)\n  client_id: bench-muckwatchd\n"
+            .write(toFile: "\(work)/muckwatch.yaml", atomically: true, encoding: .utf8)
+        daemon = try Spawned(daemonPath, ["--config", "\(work)/muckwatch.yaml", "--db", db,
+                                          "--alert-log", alerts, "--log-level", "notice"], log: daemonLog)
+        do {
+            try waitFor("muckwatchd to subscribe", timeout: 30) { [daemonLog] in
+                ((try? String(contentsOfFile: daemonLog, encoding: .utf8)) ?? "").contains("subscribed to")
+            }
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    func stop() {
+        daemon.stop()
+        broker.stop()
+    }
+}
+
+/// Publish→alert-line latency: spill events for new plates, published with
+/// their send time, matched with the alert lines the daemon appends.
+final class AlertLatencies {
+    private var sentAt: [Int: Double] = [:]
+    private(set) var latencies: [Double] = []
+    private let reader: FileHandle
+    private var partial = ""
+    private var sent = 0
+
+    init(alertLog: String) throws {
+        reader = try FileHandle(forReadingFrom: URL(fileURLWithPath: alertLog))
+        reader.seekToEndOfFile()
+    }
+
+    func publishSpill(_ client: MQTTClient) throws {
+        sent += 1
+        sentAt[sent] = monotonic()
+        let event = #"{"camera":"CAM-BENCH","event_id":"bench-\#(sent)","ts":"2026-11-24T15:00:00+08:00","type":"spill","plate":"BENCH-\#(sent)","confidence":0.9,"lat":22.55,"lon":114.06}"#
+        try client.publish(topic: "muckwatch/v1/camera/CAM-BENCH/event", payload: Array(event.utf8))
+    }
+
+    /// Reads the alert lines written since the last call.
+    func collect() {
+        let data = reader.availableData
+        guard !data.isEmpty else { return }
+        let now = monotonic()
+        partial += String(decoding: data, as: UTF8.self)
+        while let nl = partial.firstIndex(of: "\n") {
+            let line = partial[..<nl]
+            partial = String(partial[partial.index(after: nl)...])
+            if let r = line.range(of: "\"plate\":\"BENCH-"), let end = line[r.upperBound...].firstIndex(of: "\""),
+               let k = Int(line[r.upperBound..<end]), let t0 = sentAt.removeValue(forKey: k) {
+                latencies.append(now - t0)
+            }
+        }
+    }
+
+    /// Waits up to 10 s for the alerts still due; returns every latency seen.
+    func finish() -> [Double] {
         let deadline = monotonic() + 10
-        while latencies.count < k && monotonic() < deadline {
+        while !sentAt.isEmpty && monotonic() < deadline {
             collect()
             usleep(200)
         }
-        if latencies.count < k { say("warning: only \(latencies.count) of \(k) alerts arrived within 10 s of the last publish") }
+        if !sentAt.isEmpty { say("warning: \(sentAt.count) of \(sent) alerts did not arrive within 10 s of the last publish") }
         return latencies
     }
 }
 
-private func say(_ s: String) {
+func say(_ s: String) {
     FileHandle.standardOutput.write(Data((s + "\n").utf8))
 }
 
-private func median(_ values: [Double]) -> Double {
+func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
-private func monotonic() -> Double {
+func monotonic() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
-private func tool(_ name: String, package: String) throws -> String {
+func tool(_ name: String, package: String) throws -> String {
     for dir in ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"]
     where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") {
         return "\(dir)/\(name)"
@@ -234,7 +277,7 @@ private func tool(_ name: String, package: String) throws -> String {
     throw CLIError("\(name) is not installed; apt-get install \(package)")
 }
 
-private func waitFor(_ what: String, timeout: Double, _ condition: () throws -> Bool) throws {
+func waitFor(_ what: String, timeout: Double, _ condition: () throws -> Bool) throws {
     let deadline = monotonic() + timeout
     while monotonic() < deadline {
         if try condition() { return }
@@ -244,7 +287,7 @@ private func waitFor(_ what: String, timeout: Double, _ condition: () throws -> 
 }
 
 /// A child process, stopped with SIGTERM when done.
-private final class Spawned {
+final class Spawned {
     let process = Process()
 
     init(_ path: String, _ args: [String], log: String) throws {

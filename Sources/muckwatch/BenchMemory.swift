@@ -97,9 +97,5 @@ struct BenchMemory: AsyncParsableCommand {
         return (before, afterFlood, afterIdle)
     }
 
-    static func rssKB() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
-        return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0
-    }
+    static func rssKB() -> Int { BenchSoak.rssKB(pid: getpid()) }
 }

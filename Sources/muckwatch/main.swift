@@ -12,7 +12,7 @@ struct Muckwatch: AsyncParsableCommand {
         abstract: "Muckwatch operator tools: draft cases, store statistics, config checks, benchmarks.",
         discussion: "Exit codes: 0 success, 1 failure, 2 bad usage.",
         version: MuckwatchVersion.string,
-        subcommands: [Cases.self, CaseCommand.self, Verify.self, Tail.self, Stats.self, CheckConfig.self, Decode.self, Bench.self, Replay.self, Record.self, Publish.self, Scenario.self, Probe.self, BenchAttribution.self, BenchDecode.self, BenchMemory.self])
+        subcommands: [Cases.self, CaseCommand.self, Verify.self, Tail.self, Stats.self, CheckConfig.self, Decode.self, Bench.self, Replay.self, Record.self, Publish.self, Scenario.self, Probe.self, BenchAttribution.self, BenchDecode.self, BenchMemory.self, BenchSoak.self])
 }
 
 // Replay and the feed tools log what the pipeline and the video workers say,

@@ -32,11 +32,13 @@ public struct DeviceSilentRule: Rule {
         let now = context.now
         var out: [Signal] = []
         if case .truck(let t) = decoded.record, context.currentFix != nil, context.registry.truck(device: t.device) != nil {
-            // The silence this report ends is judged on the clock as it stands
-            // now, before the fix that ended it replaces the last one: the same
+            // The silence this report ends is judged by the report's own time,
+            // before the fix that ended it replaces the last one: the same
             // signal a check by the clock alone would have raised, whether or
-            // not another device's message moved the clock in between.
-            if let signal = judge(t.device, now: now, context) { out.append(signal) }
+            // not another device's message moved the clock in between. (Not
+            // by the pipeline's clock: a device whose reports arrive behind
+            // other devices' has not been silent.)
+            if let signal = judge(t.device, now: t.ts, context) { out.append(signal) }
             state.last[t.device] = LastFix(telemetry: t, evidence: evidence(of: decoded), fired: false)
         }
         if let next = state.nextCheck, now < next { return out }
