@@ -1,7 +1,7 @@
 # Muckwatch — common tasks. `make demo` is the one-command demo.
 SHELL := /bin/bash
 
-.PHONY: deps build release test demo bench bench-replay bench-probe clean-demo
+.PHONY: deps build release test demo bench bench-replay bench-probe bench-soak clean-demo
 
 deps:
 	Deploy/setup-deps.sh
@@ -27,6 +27,9 @@ bench-replay: release
 
 bench-probe: release
 	bench/probe.sh
+
+bench-soak: release
+	bench/soak.sh
 
 clean-demo:
 	rm -rf ./var/demo
