@@ -35,7 +35,7 @@ public final class PipelineHost {
     private var snapshotDue: Bool
 
     public init(store: any PipelineStore, settings: PipelineSettings, alertLogPath: String, logger: Logger,
-                batchLimit: Int = 2048, snapshotEvery: (messages: Int, seconds: Double) = (500_000, 60)) throws {
+                batchLimit: Int = 2048, snapshotEvery: (messages: Int, seconds: Double) = (1_000_000, 300)) throws {
         self.store = store
         self.batchLimit = batchLimit
         self.settings = settings

@@ -78,7 +78,7 @@ struct Replay: AsyncParsableCommand {
         let settings = config.pipelineSettings
         let pipeline = PipelineThread(niceness: 0, logger: logger) { [logger, snapshotEvery] in
             try PipelineHost(store: store, settings: settings, alertLogPath: alertPath, logger: logger,
-                             batchLimit: Self.batchSize, snapshotEvery: (snapshotEvery ?? 500_000, 60))
+                             batchLimit: Self.batchSize, snapshotEvery: (snapshotEvery ?? 1_000_000, 300))
         }
         // Three stages, as in the daemon: feed lines are parsed on a thread of
         // their own, a second one stores them in the inbox, and the pipeline

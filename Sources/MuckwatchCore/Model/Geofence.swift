@@ -248,7 +248,13 @@ public struct TruckTracker {
                 let from = TrackChunk.interpolate(TrackFix(ts: previous.ts, point: a), TrackFix(ts: t.ts, point: b), piece.from)
                 let to = previous.ts.adding(seconds: span * piece.to)
                 if piece.inside && fence.site.kind == .wash && span <= maxInterpolationS && to > from.ts {
-                    truck.washing.append(Wash(zone: i, from: from.ts, to: to))
+                    // A truck standing in the zone continues its last stretch:
+                    // one entry per stay, not one per fix (memory, snapshots).
+                    if let last = truck.washing.last, last.zone == i, last.to == from.ts {
+                        truck.washing[truck.washing.count - 1].to = to
+                    } else {
+                        truck.washing.append(Wash(zone: i, from: from.ts, to: to))
+                    }
                 }
                 if piece.inside == state.inside {
                     state.pendingSince = nil
