@@ -21,10 +21,16 @@ public struct StoreStats: Sendable, Codable, Equatable {
     /// long load grows and an idle daemon truncates; see `Checkpointer`).
     public var storeBytes: Int64 = 0
     public var walBytes: Int64 = 0
+    /// Both files' bytes over the messages kept: what sizing a disk goes by
+    /// (nil with no message).
+    public var bytesPerMessage: Double?
+    /// When the oldest message kept arrived (RFC 3339, UTC); nil with none.
+    public var oldestMessageAt: String?
 
     enum CodingKeys: String, CodingKey {
         case messages, duplicates, records, deadLetters = "dead_letters", ignored, alerts, cases, pending, videos
-        case storeBytes = "store_bytes", walBytes = "wal_bytes"
+        case storeBytes = "store_bytes", walBytes = "wal_bytes", bytesPerMessage = "bytes_per_message"
+        case oldestMessageAt = "oldest_message_at"
     }
 }
 
@@ -143,6 +149,9 @@ extension SQLiteStore {
             }
             let messages = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox") ?? 0
             let last = try Self.lastProcessed(db)
+            let bytes = (store: Self.fileSize(path), wal: Self.fileSize(path + "-wal"))
+            // The inbox's first row is its oldest: ids follow arrival.
+            let oldest = try Int64.fetchOne(db, sql: "SELECT arrived_at FROM inbox ORDER BY id LIMIT 1")
             return StoreStats(
                 messages: messages,
                 duplicates: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM duplicates") ?? 0,
@@ -153,7 +162,9 @@ extension SQLiteStore {
                 cases: try counts("SELECT status, COUNT(*) FROM cases GROUP BY status"),
                 pending: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox WHERE id > ?", arguments: [last]) ?? 0,
                 videos: try counts("SELECT status, COUNT(*) FROM video_analyses GROUP BY status"),
-                storeBytes: Self.fileSize(path), walBytes: Self.fileSize(path + "-wal"))
+                storeBytes: bytes.store, walBytes: bytes.wal,
+                bytesPerMessage: messages > 0 ? Double(bytes.store + bytes.wal) / Double(messages) : nil,
+                oldestMessageAt: oldest.map { RFC3339.format(Instant(millis: $0), offsetSeconds: 0) })
         }
     }
 

@@ -18,6 +18,7 @@ struct Stats: ParsableCommand {
             return
         }
         func megabytes(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }
+        let perMessage = s.bytesPerMessage.map { String(format: " (%.0f bytes per message)", $0) } ?? ""
         // The keys are kinds and reasons, some of them named by devices.
         func map(_ m: [String: Int]) -> String {
             m.isEmpty ? "none" : m.sorted { $0.key < $1.key }.map { "\($0.key.terminalEscaped) \($0.value)" }.joined(separator: ", ")
@@ -31,7 +32,8 @@ struct Stats: ParsableCommand {
             Alerts:       \(map(s.alerts))
             Cases:        \(map(s.cases))
             Videos:       \(map(s.videos))
-            On disk:      \(megabytes(s.storeBytes)) database, \(megabytes(s.walBytes)) write-ahead log
+            On disk:      \(megabytes(s.storeBytes)) database, \(megabytes(s.walBytes)) write-ahead log\(perMessage)
+            Oldest:       \(s.oldestMessageAt.map { "message arrived \($0)" } ?? "no message yet")
             """)
     }
 }

@@ -21,7 +21,8 @@ final class StoreRestartTests: StoreTestCase {
         let before = try firstRun()
         let store = try SQLiteStore(path: path)
         var after = try store.stats()
-        (after.storeBytes, after.walBytes) = (before.storeBytes, before.walBytes)   // a checkpoint moves pages, not facts
+        // A checkpoint moves pages, not facts.
+        (after.storeBytes, after.walBytes, after.bytesPerMessage) = (before.storeBytes, before.walBytes, before.bytesPerMessage)
         XCTAssertEqual(after, before)
         XCTAssertEqual(before.messages, 2)
         XCTAssertEqual(before.deadLetters, ["invalid_json": 1])
