@@ -101,22 +101,32 @@ struct TrackIndex {
     }
 }
 
-/// A chunk's fixes as bytes: version 1, then the first fix as Int64 ms and
-/// Int32 lat/lon in 1e-7 degrees, then each next fix as Int32 deltas of the
-/// three; little-endian. A blob that does not parse gives no fixes.
+/// A chunk's fixes as bytes: a version, then the first fix as Int64 ms and
+/// Int32 lat/lon in 1e-7 degrees, little-endian; then each next fix as
+/// deltas of the three: in version 2 (written now) zigzag LEB128 varints, a
+/// few bytes each for fixes seconds and metres apart; in version 1 (stores
+/// written before) Int32s. A blob that does not parse gives no fixes.
 enum TrackBlob {
     static func encode(_ fixes: [TrackFix]) -> [UInt8] {
-        var out: [UInt8] = [1]
-        out.reserveCapacity(1 + 16 + fixes.count * 12)
+        var out: [UInt8] = [2]
+        out.reserveCapacity(1 + 16 + fixes.count * 7)
         func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        func putVarint(_ v: Int64) {
+            var z = UInt64(bitPattern: (v << 1) ^ (v >> 63))
+            while z >= 0x80 {
+                out.append(UInt8(truncatingIfNeeded: z) | 0x80)
+                z >>= 7
+            }
+            out.append(UInt8(z))
+        }
         var prev: (Int64, Int32, Int32)?
         for f in fixes {
             let cur = (f.ts.millis, Int32(clamping: Int64((f.point.lat * 1e7).rounded())),
                        Int32(clamping: Int64((f.point.lon * 1e7).rounded())))
             if let p = prev {
-                put(Int32(clamping: cur.0 - p.0))
-                put(cur.1 &- p.1)
-                put(cur.2 &- p.2)
+                putVarint(cur.0 &- p.0)
+                putVarint(Int64(cur.1) - Int64(p.1))
+                putVarint(Int64(cur.2) - Int64(p.2))
             } else {
                 put(cur.0)
                 put(cur.1)
@@ -128,7 +138,8 @@ enum TrackBlob {
     }
 
     static func decode(_ bytes: [UInt8]) -> [TrackFix] {
-        guard bytes.first == 1, bytes.count >= 17, (bytes.count - 17) % 12 == 0 else { return [] }
+        guard let version = bytes.first, version == 1 || version == 2, bytes.count >= 17 else { return [] }
+        if version == 1 && (bytes.count - 17) % 12 != 0 { return [] }
         var at = 1
         func get<T: FixedWidthInteger>(_: T.Type) -> T {
             var v: T = 0
@@ -138,14 +149,39 @@ enum TrackBlob {
             at += MemoryLayout<T>.size
             return T(littleEndian: v)
         }
+        /// Nil past the end, or for more than 64 bits.
+        func getVarint() -> Int64? {
+            var z: UInt64 = 0
+            var shift: UInt64 = 0
+            while at < bytes.count, shift < 64 {
+                let b = bytes[at]
+                at += 1
+                z |= UInt64(b & 0x7f) << shift
+                if b < 0x80 { return Int64(bitPattern: z >> 1) ^ -Int64(bitPattern: z & 1) }
+                shift += 7
+            }
+            return nil
+        }
         var ms = get(Int64.self), lat = get(Int32.self), lon = get(Int32.self)
         func fix() -> TrackFix { TrackFix(ts: Instant(millis: ms), point: GeoPoint(lat: Double(lat) / 1e7, lon: Double(lon) / 1e7)) }
         var out = [fix()]
-        out.reserveCapacity((bytes.count - 17) / 12 + 1)
         while at < bytes.count {
-            ms = ms &+ Int64(get(Int32.self))
-            lat = lat &+ get(Int32.self)
-            lon = lon &+ get(Int32.self)
+            if version == 1 {
+                ms = ms &+ Int64(get(Int32.self))
+                lat = lat &+ get(Int32.self)
+                lon = lon &+ get(Int32.self)
+            } else {
+                func moved(_ v: Int32, by d: Int64) -> Int32? {
+                    let (sum, overflow) = Int64(v).addingReportingOverflow(d)
+                    return overflow ? nil : Int32(exactly: sum)
+                }
+                guard let dt = getVarint(), let dLat = getVarint(), let dLon = getVarint(),
+                      let nextLat = moved(lat, by: dLat), let nextLon = moved(lon, by: dLon)
+                else { return [] }
+                ms = ms &+ dt
+                lat = nextLat
+                lon = nextLon
+            }
             out.append(fix())
         }
         return out

@@ -209,8 +209,9 @@ final class TrackIndexTests: StoreTestCase {
             fix(t + 20_000, -225_431_000, -1_140_580_000), // standing still
         ]
         let blob = TrackBlob.encode(track)
-        XCTAssertEqual(blob.first, 1, "version first")
-        XCTAssertEqual(blob.count, 1 + 16 + 4 * 12)
+        XCTAssertEqual(blob.first, 2, "version first")
+        // Deltas as zigzag varints, 7 bits a byte: 10 000 ms takes 3 bytes, -877 units 2, -450 862 000 units 5.
+        XCTAssertEqual(blob.count, 1 + 16 + (3 + 2 + 2) + (2 + 3 + 3) + (3 + 5 + 5) + (1 + 1 + 1))
         XCTAssertEqual(TrackBlob.decode(blob), track)
         let one = [fix(-1_000, -900_000_000, 1_800_000_000)]   // before 1970, the south pole, the antimeridian
         XCTAssertEqual(TrackBlob.encode(one).count, 17)
@@ -225,11 +226,27 @@ final class TrackIndexTests: StoreTestCase {
         XCTAssertEqual(Array(le[1...8]), [8, 7, 6, 5, 4, 3, 2, 1])
     }
 
+    /// Stores written before version 2 keep their chunks: version 1 blobs,
+    /// Int32 deltas, still decode.
+    func testAVersion1BlobStillDecodes() {
+        var v1: [UInt8] = [1]
+        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { v1.append(contentsOf: $0) } }
+        put(seen.millis)
+        put(Int32(225_431_000))
+        put(Int32(1_140_580_000))
+        put(Int32(10_000))
+        put(Int32(-877))
+        put(Int32(-999))
+        XCTAssertEqual(TrackBlob.decode(v1), [fix(seen.millis, 225_431_000, 1_140_580_000),
+                                              fix(seen.millis + 10_000, 225_430_123, 1_140_579_001)])
+        XCTAssertEqual(TrackBlob.decode(Array(v1.dropLast())), [], "truncated")
+    }
+
     func testACorruptBlobGivesNoFixes() {
         let good = TrackBlob.encode([fix(1, 2, 3), fix(4, 5, 6), fix(7, 8, 9)])
         XCTAssertEqual(TrackBlob.decode([]), [])
         XCTAssertEqual(TrackBlob.decode([1]), [])
-        XCTAssertEqual(TrackBlob.decode([2] + good.dropFirst()), [], "unknown version")
+        XCTAssertEqual(TrackBlob.decode([3] + good.dropFirst()), [], "unknown version")
         XCTAssertEqual(TrackBlob.decode(Array(good.dropLast())), [], "truncated")
         XCTAssertEqual(TrackBlob.decode(good + [0]), [], "trailing byte")
         XCTAssertEqual(TrackBlob.decode(Array(good.prefix(16))), [], "shorter than one fix")
@@ -237,9 +254,9 @@ final class TrackIndexTests: StoreTestCase {
         var rng = SystemRandomNumberGenerator()
         for n in 0..<300 {
             var bytes = (0..<(n % 64)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            if n.isMultiple(of: 2), !bytes.isEmpty { bytes[0] = 1 }
+            if !bytes.isEmpty { bytes[0] = n.isMultiple(of: 2) ? 1 : n % 4 == 1 ? 2 : bytes[0] }
             let fixes = TrackBlob.decode(bytes)
-            if !fixes.isEmpty { XCTAssertEqual((bytes.count - 17) % 12, 0) }
+            if !fixes.isEmpty, bytes[0] == 1 { XCTAssertEqual((bytes.count - 17) % 12, 0) }
         }
     }
 
