@@ -46,6 +46,37 @@ public struct StoreError: Error, CustomStringConvertible {
     }
 }
 
+extension StoreError {
+    /// Whether `error` says the disk is full (or its owner's quota used up):
+    /// SQLite's SQLITE_FULL, or ENOSPC/EDQUOT from writing a file beside the
+    /// store. Such a failure passes once there is space again; the write
+    /// refused left nothing behind (SQLite rolled the transaction back,
+    /// `AppendOnlyFile` cut off a part line), so it can simply be tried again.
+    public static func isDiskFull(_ error: any Error) -> Bool {
+        switch error {
+        case let e as StoreError:
+            return isDiskFull(e.underlying)
+        case let e as DatabaseError:
+            return e.resultCode == .SQLITE_FULL
+        case let e as POSIXError:
+            return e.code == .ENOSPC || e.code == .EDQUOT
+        case let e as CocoaError:
+            return (e.userInfo[NSUnderlyingErrorKey] as? any Error).map(isDiskFull) ?? false
+        default:
+            return false
+        }
+    }
+
+    /// Bytes free for an unprivileged writer on the filesystem holding `path`
+    /// (nil when it cannot be asked).
+    public static func freeBytes(near path: String) -> Int64? {
+        var info = statvfs()
+        let dir = (path as NSString).deletingLastPathComponent
+        guard statvfs(dir.isEmpty ? "." : dir, &info) == 0 else { return nil }
+        return Int64(info.f_bavail) * Int64(info.f_frsize)
+    }
+}
+
 /// The SQLite store. Thread-safe: the MQTT thread accepts messages while the
 /// pipeline processes them; GRDB serialises the writes.
 public final class SQLiteStore: Sendable {
