@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MuckwatchStore
 import XCTest
 
 #if canImport(Glibc)
@@ -13,15 +14,15 @@ import Glibc
 final class DiskFullTests: XCTestCase {
     private var mountPoint: String?
 
-    /// A 24 MB tmpfs for the store and the alert log; the test needs root
-    /// (CAP_SYS_ADMIN) for it and fails, never skips, without.
-    private func smallFilesystem() throws -> String {
+    /// A small tmpfs (24 MB unless told) for the store and the alert log; the
+    /// test needs root (CAP_SYS_ADMIN) for it and fails, never skips, without.
+    private func smallFilesystem(size: String = "24m") throws -> String {
         let dir = try temporaryDirectory("diskfull-fs")
         let mount = try Tools.require("mount", package: "mount")
-        let (status, output) = try run(mount, ["-t", "tmpfs", "-o", "size=24m,mode=0755", "tmpfs", dir])
+        let (status, output) = try run(mount, ["-t", "tmpfs", "-o", "size=\(size),mode=0755", "tmpfs", dir])
         guard status == 0 else {
             XCTFail("""
-                cannot mount a 24 MB tmpfs on \(dir) (\(output.trimmingCharacters(in: .whitespacesAndNewlines))): \
+                cannot mount a \(size) tmpfs on \(dir) (\(output.trimmingCharacters(in: .whitespacesAndNewlines))): \
                 this test needs root (CAP_SYS_ADMIN) to mount a small filesystem
                 """)
             throw CocoaError(.fileWriteNoPermission)
@@ -130,5 +131,37 @@ final class DiskFullTests: XCTestCase {
         XCTAssertTrue(daemon.isRunning)
         XCTAssertEqual(lines(daemon.log, containing: "disk full:").count, 1)
         XCTAssertEqual(daemon.stop(SIGTERM), 0, daemon.log)
+    }
+
+    /// A full disk takes the first part of an alert line and refuses the
+    /// rest: the part is cut off, so the line written once there is space
+    /// again is whole, and the file holds only whole lines.
+    func testAnAlertLineTheFullDiskRefusesLeavesNoPartLine() throws {
+        let data = try smallFilesystem(size: "64k")
+        let log = try AlertLog(path: "\(data)/alerts.jsonl")
+        let filler = "\(data)/filler"
+        XCTAssertTrue(FileManager.default.createFile(atPath: filler, contents: Data(count: 20_000)))
+        // 1 501 bytes a line: lines straddle the 4 KB pages tmpfs hands out.
+        func line(_ n: Int) -> String { "{\"alert\":\(n),\"pad\":\"" + String(repeating: "x", count: 1_470 - String(n).count) + "\"}" }
+        var written = 0
+        var refusal: (any Error)?
+        while refusal == nil && written < 1_000 {
+            do {
+                try log.append([line(written)])
+                written += 1
+            } catch {
+                refusal = error
+            }
+        }
+        let error = try XCTUnwrap(refusal, "the 64 KB filesystem never filled")
+        XCTAssertTrue(StoreError.isDiskFull(error), "not recognised as a full disk: \(error)")
+        var text = try String(contentsOfFile: "\(data)/alerts.jsonl", encoding: .utf8)
+        XCTAssertEqual(text.split(separator: "\n").map(String.init), (0..<written).map(line), "the file holds a part line")
+
+        try FileManager.default.removeItem(atPath: filler)
+        try log.append([line(written)])
+        text = try String(contentsOfFile: "\(data)/alerts.jsonl", encoding: .utf8)
+        XCTAssertEqual(text.split(separator: "\n").map(String.init), (0...written).map(line))
+        XCTAssertTrue(text.hasSuffix("\n"))
     }
 }
