@@ -103,6 +103,7 @@ public final class PipelineHost {
     /// Commits one batch's outcome, then writes its alert lines and the case ledger's head.
     private func run(_ outcome: BatchOutcome) throws {
         let batch = try persist("commit a processed batch to the store") { try store.commit(outcome, clock: pipeline.now) }
+        store.betweenBatches()
         try log(batch.alerts)
         if let head = batch.ledgerHead {
             try persist("write the case ledger's head to \(heads.path)") { try heads.append(head, caseId: nil, at: .wallClock) }
