@@ -61,8 +61,8 @@ final class StoreWALTests: StoreTestCase {
         XCTAssertEqual(try store.stats().walBytes, 0)
     }
 
-    /// The daemon's default (no `store.wal_limit_mb`): the WAL may grow under
-    /// load, and is truncated once the store is idle.
+    /// The daemon's default (no `store.wal_limit_mb`, no pipeline here to
+    /// start it over): the WAL is truncated once the store is idle.
     func testByDefaultTheWALIsTruncatedWhenIdle() throws {
         let store = try SQLiteStore(path: path, checkpoints: .background)
         for i in 0..<20 { _ = try store.accept(arrivals(1000, from: i * 1000)) }
