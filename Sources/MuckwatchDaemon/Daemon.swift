@@ -27,11 +27,13 @@ public struct Daemon: Sendable {
         }
         logger.info("store open at \(config.storePath)")
         let (settings, alertLogPath, logger) = (config.pipelineSettings, config.alertLogPath, logger)
-        let pipeline = PipelineThread(niceness: 5, logger: logger) {
+        let diskFull = DiskFullGate(storePath: path, logger: logger)
+        let pipeline = PipelineThread(niceness: 5, logger: logger, diskFull: diskFull) {
             try PipelineHost(store: store, settings: settings, alertLogPath: alertLogPath, logger: logger)
         }
         let systemd = SystemdNotifier()
-        let ingest = try IngestService(config: config, store: store, pipeline: pipeline, systemd: systemd, logger: logger)
+        let ingest = try IngestService(config: config, store: store, pipeline: pipeline, diskFull: diskFull, systemd: systemd,
+                                       logger: logger)
         let watchdog = WatchdogService(systemd: systemd, pipeline: pipeline, logger: logger)
         let video = VideoService(workers: VideoWorkers(
             store: store, media: config.media,

@@ -15,26 +15,35 @@ struct IngestService: Service {
     let systemd: SystemdNotifier
     let logger: Logger
     let brokerURL: String
+    let diskFull: DiskFullGate
 
-    init(config: MuckwatchConfiguration, store: any PipelineStore, pipeline: PipelineThread, systemd: SystemdNotifier,
-         logger: Logger) throws {
+    init(config: MuckwatchConfiguration, store: any PipelineStore, pipeline: PipelineThread, diskFull: DiskFullGate,
+         systemd: SystemdNotifier, logger: Logger) throws {
         let log = logger
         client = try MQTTClient(settings: MQTTSettings(config: config)) { burst in
-            Self.accept(burst, store: store, pipeline: pipeline, logger: log)
+            Self.accept(burst, store: store, pipeline: pipeline, diskFull: diskFull, logger: log)
         }
+        self.diskFull = diskFull
         self.systemd = systemd
         self.logger = logger
         self.brokerURL = config.broker.url
     }
 
     /// Runs on the MQTT network thread. Returning lets the burst's PUBACKs
-    /// go out, so it returns only once the burst is committed. If the store
-    /// cannot take it, the process stops without acknowledging: the broker
+    /// go out, so it returns only once the burst is committed. While the disk
+    /// is full it waits for space (see `DiskFullGate`): libmosquitto reads
+    /// and acknowledges nothing meanwhile, and the broker keeps the messages
+    /// (past the keepalive it drops the connection, and redelivers them to
+    /// the reconnected session). If the store cannot take the burst for any
+    /// other reason, the process stops without acknowledging: the broker
     /// redelivers to the next run, rather than the messages being lost.
-    static func accept(_ burst: [Arrival], store: any PipelineStore, pipeline: PipelineThread, logger: Logger) {
+    static func accept(_ burst: [Arrival], store: any PipelineStore, pipeline: PipelineThread, diskFull: DiskFullGate,
+                       logger: Logger) {
         for attempt in 1...5 {
             do {
-                let outcomes = try store.accept(burst)
+                let outcomes = try diskFull.retrying("store \(burst.count) message(s) from the broker") {
+                    try store.accept(burst)
+                }
                 for (message, outcome) in zip(burst, outcomes) {
                     if case .duplicate(let original) = outcome {
                         logger.debug("redelivery of inbox message \(original) on \(message.topic) recognised; not processed again")
@@ -78,6 +87,8 @@ struct IngestService: Service {
             }
         }
         systemd.notify("STOPPING=1")
+        // A burst waiting for disk space would hold the stop back for good.
+        diskFull.giveUp()
         logger.info("disconnecting from \(brokerURL)")
         client.stop()
     }

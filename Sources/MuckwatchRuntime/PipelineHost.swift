@@ -33,6 +33,12 @@ public final class PipelineHost {
     private var sinceSnapshot = (messages: 0, at: DispatchTime.now())
     /// No snapshot in the store yet: the next commit takes one.
     private var snapshotDue: Bool
+    /// When set, a write the full disk refuses (a batch's commit, its alert
+    /// lines, the chain head) waits for space and is tried again, for as
+    /// long as `keepWaiting` agrees, instead of failing. A refused commit is
+    /// tried again with the same outcome: the pipeline in memory has already
+    /// moved past the batch, and the outcome is all of what it made of it.
+    public var diskFull: (gate: DiskFullGate, keepWaiting: () -> Bool)?
 
     public init(store: any PipelineStore, settings: PipelineSettings, alertLogPath: String, logger: Logger,
                 batchLimit: Int = 2048, snapshotEvery: (messages: Int, seconds: Double) = (1_000_000, 300)) throws {
@@ -132,7 +138,7 @@ public final class PipelineHost {
             }
             if written.head.seq >= current.seq { return }
         }
-        try heads.append(current, caseId: nil, at: .wallClock)
+        try persist("write the case ledger's head to \(heads.path)") { try heads.append(current, caseId: nil, at: .wallClock) }
     }
 
     /// Processes everything pending; returns how many messages it took.
@@ -162,9 +168,12 @@ public final class PipelineHost {
 
     /// Commits one batch's outcome, then writes its alert lines and the case ledger's head.
     private func run(_ outcome: BatchOutcome) throws {
-        let batch = try store.commit(outcome, clock: pipeline.now)
+        let batch = try persist("commit a processed batch to the store") { try store.commit(outcome, clock: pipeline.now) }
+        store.betweenBatches()
         try log(batch.alerts)
-        if let head = batch.ledgerHead { try heads.append(head, caseId: nil, at: .wallClock) }
+        if let head = batch.ledgerHead {
+            try persist("write the case ledger's head to \(heads.path)") { try heads.append(head, caseId: nil, at: .wallClock) }
+        }
         if outcome.forgottenDevices > 0 {
             // glibc keeps freed memory in its arenas unless asked: a flood
             // of ids would otherwise hold its peak for good.
@@ -185,9 +194,14 @@ public final class PipelineHost {
 
     private func log(_ alerts: [StoredAlert]) throws {
         guard !alerts.isEmpty else { return }
-        try alertLog.append(alerts.map(\.line))
-        try store.markLogged(alerts)
+        try persist("append \(alerts.count) alert line(s) to \(alertLog.path)") { try alertLog.append(alerts.map(\.line)) }
+        try persist("record alerts as logged in the store") { try store.markLogged(alerts) }
         logger.info("\(alerts.count) alert(s) written: \(alerts.map(\.alertId).joined(separator: ", "))")
+    }
+
+    private func persist<T>(_ what: @autoclosure () -> String, _ write: () throws -> T) throws -> T {
+        guard let diskFull else { return try write() }
+        return try diskFull.gate.retrying(what(), keepWaiting: diskFull.keepWaiting, write)
     }
 
     public func reopenAlertLog() {

@@ -35,6 +35,7 @@ public final class PipelineThread: Sendable {
     private let niceness: Int32
     private let logger: Logger
     private let makeHost: @Sendable () throws -> PipelineHost
+    private let diskFull: DiskFullGate?
     private let control = Mutex(Control())
     /// One signal covers any number of messages, so the MQTT thread pays for
     /// a semaphore signal only when the pipeline may be asleep.
@@ -48,9 +49,12 @@ public final class PipelineThread: Sendable {
     private let lastBeat = Atomic<UInt64>(DispatchTime.now().uptimeNanoseconds)
 
     /// `makeHost` runs on the thread, first: it restores the pipeline from the store.
+    /// With `diskFull`, writes the full disk refuses wait for space (beating
+    /// the heartbeat, since waiting is not being stuck) until `stop()`.
     public init(name: String = "muckwatch.pipeline", niceness: Int32, logger: Logger, idleInterval: Double = 1,
-                makeHost: @escaping @Sendable () throws -> PipelineHost) {
+                diskFull: DiskFullGate? = nil, makeHost: @escaping @Sendable () throws -> PipelineHost) {
         self.name = name
+        self.diskFull = diskFull
         self.niceness = niceness
         self.logger = logger
         self.idleInterval = idleInterval
@@ -130,6 +134,12 @@ public final class PipelineThread: Sendable {
 
     private func loop() throws {
         let host = try makeHost()
+        if let diskFull {
+            host.diskFull = (diskFull, { [self] in
+                lastBeat.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
+                return !control.withLock { $0.stopping }
+            })
+        }
         try host.logLeftoverAlerts()
         let recovered = try host.drain()
         if recovered > 0 { logger.notice("processed \(recovered) message(s) accepted before the last stop") }

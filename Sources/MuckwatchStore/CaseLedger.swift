@@ -250,14 +250,30 @@ enum AppendOnlyFile {
         try write(bytes, to: fd, path: path)
     }
 
+    /// Writes all of `bytes`, or none: a full disk can take the first part
+    /// of a line and refuse the rest, and a caller that tries again once
+    /// there is space would leave the part behind a torn line. The part is
+    /// cut off again, unless another writer appended since (then the file is
+    /// not touched). The error carries the system's code (`POSIXError`
+    /// under `NSUnderlyingErrorKey`), so callers can tell a full disk.
     static func write(_ bytes: [UInt8], to fd: Int32, path: String) throws {
         var offset = 0
+        var start = stat()
+        let startKnown = fstat(fd, &start) == 0
         while offset < bytes.count {
             let n = bytes[offset...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
             if n < 0 {
-                if errno == EINTR { continue }
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path,
-                                                              NSLocalizedDescriptionKey: String(cString: strerror(errno))])
+                let code = errno
+                if code == EINTR { continue }
+                var now = stat()
+                if offset > 0, startKnown, fstat(fd, &now) == 0, now.st_size == start.st_size + off_t(offset) {
+                    _ = ftruncate(fd, start.st_size)
+                }
+                throw CocoaError(.fileWriteUnknown, userInfo: [
+                    NSFilePathErrorKey: path,
+                    NSLocalizedDescriptionKey: String(cString: strerror(code)),
+                    NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO),
+                ])
             }
             offset += n
         }

@@ -36,6 +36,9 @@ public protocol PipelineStore: AnyObject, Sendable, EventLedger, FixHistory, Tra
     func moveCase(id: String, to status: CaseStatus, by actor: String, osUser: String?, note: String,
                   at: Instant) throws -> (previous: CaseStatus, head: LedgerHead)
     func stats() throws -> StoreStats
+    /// Called by the pipeline between batches, when it holds no snapshot of
+    /// the store: a moment to let the write-ahead log start over.
+    func betweenBatches()
 }
 
 /// What became of one accepted arrival.

@@ -46,6 +46,37 @@ public struct StoreError: Error, CustomStringConvertible {
     }
 }
 
+extension StoreError {
+    /// Whether `error` says the disk is full (or its owner's quota used up):
+    /// SQLite's SQLITE_FULL, or ENOSPC/EDQUOT from writing a file beside the
+    /// store. Such a failure passes once there is space again; the write
+    /// refused left nothing behind (SQLite rolled the transaction back,
+    /// `AppendOnlyFile` cut off a part line), so it can simply be tried again.
+    public static func isDiskFull(_ error: any Error) -> Bool {
+        switch error {
+        case let e as StoreError:
+            return isDiskFull(e.underlying)
+        case let e as DatabaseError:
+            return e.resultCode == .SQLITE_FULL
+        case let e as POSIXError:
+            return e.code == .ENOSPC || e.code == .EDQUOT
+        case let e as CocoaError:
+            return (e.userInfo[NSUnderlyingErrorKey] as? any Error).map(isDiskFull) ?? false
+        default:
+            return false
+        }
+    }
+
+    /// Bytes free for an unprivileged writer on the filesystem holding `path`
+    /// (nil when it cannot be asked).
+    public static func freeBytes(near path: String) -> Int64? {
+        var info = statvfs()
+        let dir = (path as NSString).deletingLastPathComponent
+        guard statvfs(dir.isEmpty ? "." : dir, &info) == 0 else { return nil }
+        return Int64(info.f_bavail) * Int64(info.f_frsize)
+    }
+}
+
 /// The SQLite store. Thread-safe: the MQTT thread accepts messages while the
 /// pipeline processes them; GRDB serialises the writes.
 public final class SQLiteStore: Sendable {
@@ -66,10 +97,11 @@ public final class SQLiteStore: Sendable {
     /// `checkpoints` says who copies the WAL back into the database (and
     /// fsyncs it): by default whichever commit crosses SQLite's 1000-page
     /// mark; `.background` (the daemon) a timer thread of its own, so the
-    /// MQTT thread's commits only append to the WAL; `.backgroundBounded`
-    /// (replay) likewise, and also keeps the WAL from growing under a load
-    /// that never pauses, at the cost of holding commits back now and then
-    /// (see `Checkpointer`).
+    /// MQTT thread's commits only append to the WAL, and the pipeline
+    /// between its batches when the WAL has grown (see `betweenBatches`);
+    /// `.backgroundBounded` (replay) likewise, and also a RESTART from the
+    /// timer past the limit, at the cost of holding commits back now and
+    /// then (see `Checkpointer`).
     ///
     /// `redeliveryWindow` is how many of the latest messages a redelivery is
     /// recognised among (see `RecentArrivals`).
@@ -77,8 +109,10 @@ public final class SQLiteStore: Sendable {
     /// `handoffCapacity` is how many committed messages wait in memory for the
     /// pipeline (see `Handoff`); beyond that it reads them from the store.
     ///
-    /// `walLimitFrames`, when given, bounds the daemon's WAL under a load
-    /// that never pauses, at a latency cost (see `Checkpointer`).
+    /// `walLimitFrames` bounds the WAL under a load that never pauses, in
+    /// frames (4 KB each; default 16 384, 64 MB): past half of it the
+    /// pipeline lets the WAL start over between its batches (see
+    /// `Checkpointer`). Only with background checkpoints.
     public init(path: String, checkpoints: Checkpoints = .inline, redeliveryWindow: Int = 1_000_000,
                 handoffCapacity: Int = 65_536, walLimitFrames: Int? = nil) throws {
         self.path = path
@@ -94,8 +128,9 @@ public final class SQLiteStore: Sendable {
             }
         }
         try Self.restrictModes(path)
+        let walFrames = WALFrames()
         var config = Configuration()
-        config.busyMode = .timeout(10)
+        config.busyMode = .callback(Self.waitBriefly)
         config.prepareDatabase { db in
             // WAL + NORMAL: a commit survives a crash of this process (the
             // guarantee QoS 1 acknowledgement needs); see README on power loss.
@@ -104,13 +139,17 @@ public final class SQLiteStore: Sendable {
             // random inserts (device+time) stay in memory as
             // the store grows, instead of being re-read for each burst.
             try db.execute(sql: "PRAGMA cache_size = -65536")
-            if checkpoints != .inline { try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+            if checkpoints != .inline {
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+                walFrames.count(commitsOf: db)
+            }
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
             try Self.migrator.migrate(pool)
             checkpointer = checkpoints == .inline ? nil
-                : try Checkpointer(path: path, limitFrames: checkpoints == .backgroundBounded ? Checkpointer.restartFrames : walLimitFrames)
+                : try Checkpointer(path: path, limitFrames: walLimitFrames ?? Checkpointer.limitFrames,
+                                   restartOnTimer: checkpoints == .backgroundBounded, walFrames: walFrames)
         } catch {
             throw StoreError(.cannotOpen, action: "cannot open the store \(path)", underlying: error)
         }
@@ -133,6 +172,19 @@ public final class SQLiteStore: Sendable {
             guard lstat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_mode & 0o027 != 0 else { continue }
             _ = chmod(file, info.st_mode & 0o7750)
         }
+    }
+
+    /// A connection the store is locked for waits at most about 10 s, as
+    /// with SQLite's `busy_timeout`, but looks again every 0.2 ms for the
+    /// first 40 ms: SQLite's own handler sleeps 1, 2, 5, 10, 15, 20, 25 … ms
+    /// in turn, so a commit held back 7 ms by a checkpoint would wait 18.
+    static let waitBriefly: Database.BusyCallback = { tries in
+        if tries < 200 {
+            usleep(200)
+            return true
+        }
+        usleep(1000)
+        return tries < 200 + 9_960
     }
 
     public enum Checkpoints: Sendable {
@@ -414,35 +466,63 @@ public final class SQLiteStore: Sendable {
     }
 }
 
-/// Checkpoints the WAL from a connection and a timer of its own, four times
-/// a second. PASSIVE checkpoints never wait for, nor block, readers or the
-/// writer. Under a load that never pauses, though, the WAL never starts over
-/// (that needs a moment when everything is copied back and no reader holds
-/// an old snapshot) and grows by the size of everything written: 1.6 GB in a
-/// 2.3 M-message replay, 1.19 GB against a 162 MB database in the daemon,
-/// each append extending the file. Past `limitFrames` a RESTART checkpoint
-/// runs, which waits for the readers while holding back writers and lets the
-/// next commit write the WAL from its start. Replay always sets one (64 MB).
-/// The daemon sets none unless `store.wal_limit_mb` asks: in the ingest
-/// benchmark (650 000 messages) every variant tried that started the WAL
-/// over under load — a RESTART past 256 MB, past 1 GiB, or only when a
-/// PASSIVE checkpoint had copied everything back and without waiting — raised
-/// the publish→alert p99 from 5–11 ms to 44–113 ms.
+extension SQLiteStore {
+    /// See `Checkpointer.betweenBatches`.
+    public func betweenBatches() { checkpointer?.betweenBatches() }
+}
+
+/// Checkpoints the WAL from a connection of its own: PASSIVE four times a
+/// second from a timer thread, and, past a limit, a RESTART between the
+/// pipeline's batches.
 ///
-/// A WAL that has started over keeps its size on disk, and one that never
-/// could keeps growing. Once nothing has been written for `idleSeconds`, a
-/// TRUNCATE checkpoint copies everything back and gives the space back,
-/// waiting for readers at most 10 ms (tried again at the next tick).
+/// PASSIVE checkpoints never wait for, nor block, readers or the writer.
+/// Under a load that never pauses, though, the WAL never starts over: that
+/// takes a commit that begins when everything is copied back and no reader
+/// holds an old snapshot. At 5 000 msg/s the daemon commits a burst every
+/// fraction of a millisecond, each rewriting a few whole pages, and the WAL
+/// grew by about 100 MB/s: 1.8–3 GB in the ingest benchmark (`muckwatch
+/// bench`), 1.19 GB against a 162 MB database in a longer run.
+///
+/// A RESTART checkpoint makes the moment: it holds writers back while it
+/// copies what is left and syncs the database, then lets the next commit
+/// write the WAL from its start. From this timer it mostly failed, or held
+/// writers back for long, because the pipeline's reads (its snapshots) kept
+/// it waiting: a RESTART past 64 MB with SQLite's 10 s wait raised the
+/// publish→alert p99 from 5–11 ms to 44–113 ms, and one that did not wait for
+/// readers never succeeded. So past half of `limitFrames` the pipeline runs
+/// it between batches (`betweenBatches`), when it holds no snapshot: a
+/// PASSIVE first copies nearly everything without holding anyone back, then
+/// a RESTART that waits neither for the writer nor for readers copies the
+/// rest. Writers are held back for that rest and two fsyncs (7–9 ms here),
+/// the pipeline for both steps (5–30 ms); at 5 000 msg/s it runs a few times
+/// a second. In the benchmark the WAL stayed under 62 MB and ingest kept its
+/// pace, but the publish→alert p99 rose to 58–164 ms on a shared machine
+/// (unbounded there: 4–50 ms). Replay (`restartOnTimer`) also keeps the
+/// timer's RESTART past `limitFrames`.
+///
+/// A WAL that has started over keeps its size on disk. Once nothing has
+/// been written for `idleSeconds`, a TRUNCATE checkpoint copies everything
+/// back and gives the space back, waiting for readers at most 10 ms (tried
+/// again at the next tick).
 private final class Checkpointer: Sendable {
     private let queue: DatabaseQueue
     private let stop = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
+    /// The WAL's frames after the latest commit.
+    private let frames: WALFrames
+    /// Past this many frames, `betweenBatches` lets the WAL start over.
+    private let startOverFrames: Int
+    /// When `betweenBatches` last checkpointed, on the monotonic clock.
+    private let lastStartOver = Atomic<UInt64>(0)
     /// 16 384 frames: 64 MB of WAL with 4 KB pages.
-    static let restartFrames = 16_384
+    static let limitFrames = 16_384
     static let idleSeconds = 2.0
+    /// At most one start-over in this many seconds, however short the batches.
+    static let startOverInterval = 0.05
 
-    /// `limitFrames`: past it, a RESTART; nil: only the idle TRUNCATE.
-    init(path: String, limitFrames: Int?) throws {
+    init(path: String, limitFrames: Int, restartOnTimer: Bool, walFrames: WALFrames) throws {
+        frames = walFrames
+        startOverFrames = limitFrames / 2
         var config = Configuration()
         config.busyMode = .timeout(10)
         queue = try DatabaseQueue(path: path, configuration: config)
@@ -452,15 +532,15 @@ private final class Checkpointer: Sendable {
             var unchanged = 0
             while stop.wait(timeout: .now() + 0.25) == .timedOut {
                 _ = try? queue.writeWithoutTransaction { db in
-                    let (frames, _) = try db.checkpoint(.passive)
-                    unchanged = frames == lastFrames ? unchanged + 1 : 0
-                    lastFrames = frames
+                    let (walFrames, _) = try db.checkpoint(.passive)
+                    unchanged = walFrames == lastFrames ? unchanged + 1 : 0
+                    lastFrames = walFrames
                     // A WAL only starts over when the next commit is written,
                     // so an idle one still counts its frames: idleness first.
-                    if frames > 0 && unchanged >= idleTicks {
-                        try Self.briefly(db) { _ = try db.checkpoint(.truncate) }
+                    if walFrames > 0 && unchanged >= idleTicks {
+                        try Self.briefly(db, waitMs: 10) { _ = try db.checkpoint(.truncate) }
                         lastFrames = 0
-                    } else if let limitFrames, frames > limitFrames {
+                    } else if restartOnTimer, walFrames > limitFrames {
                         _ = try db.checkpoint(.restart)
                     }
                 }
@@ -471,11 +551,27 @@ private final class Checkpointer: Sendable {
         thread.start()
     }
 
-    /// Runs a TRUNCATE checkpoint, which holds writers back while it waits
-    /// for readers, waiting at most 10 ms: a busy reader makes it fail with
-    /// SQLITE_BUSY, and it is tried again at the next tick.
-    private static func briefly(_ db: Database, _ checkpoint: () throws -> Void) throws {
-        try db.execute(sql: "PRAGMA busy_timeout = 10")
+    /// Lets the WAL start over when it has grown past `startOverFrames`;
+    /// called on the pipeline's thread between batches, when it holds no
+    /// snapshot (see the type's comment).
+    func betweenBatches() {
+        guard frames.value.load(ordering: .relaxed) > startOverFrames else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now &- lastStartOver.load(ordering: .relaxed) > UInt64(Self.startOverInterval * 1e9) else { return }
+        lastStartOver.store(now, ordering: .relaxed)
+        _ = try? queue.writeWithoutTransaction { db in
+            let (walFrames, copied) = try db.checkpoint(.passive)
+            // Frames a reader still needs: the RESTART would only fail.
+            guard copied == walFrames else { return }
+            try Self.briefly(db, waitMs: 0) { _ = try db.checkpoint(.restart) }
+        }
+    }
+
+    /// Runs a checkpoint that holds writers back while it waits for readers
+    /// (RESTART, TRUNCATE), waiting at most `waitMs`: a busy reader or
+    /// writer makes it fail with SQLITE_BUSY, and it is tried again later.
+    private static func briefly(_ db: Database, waitMs: Int, _ checkpoint: () throws -> Void) throws {
+        try db.execute(sql: "PRAGMA busy_timeout = \(waitMs)")
         defer { try? db.execute(sql: "PRAGMA busy_timeout = 10000") }
         try checkpoint()
     }
@@ -485,6 +581,24 @@ private final class Checkpointer: Sendable {
         stopped.wait()
         // A last full checkpoint, so a stopped daemon leaves a small WAL.
         _ = try? queue.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    }
+}
+
+/// How many frames the WAL holds, as SQLite reports after each commit (its
+/// WAL hook, which `wal_autocheckpoint` would otherwise use), so that the
+/// pipeline knows without asking whether the WAL should start over.
+final class WALFrames: Sendable {
+    let value = Atomic<Int>(0)
+
+    /// The hook's context is this object, unretained: the pool's
+    /// configuration holds the closure that installs it, and so this object,
+    /// for as long as the connections live.
+    func count(commitsOf db: Database) {
+        sqlite3_wal_hook(db.sqliteConnection, { context, _, _, frames in
+            guard let context else { return SQLITE_OK }
+            Unmanaged<WALFrames>.fromOpaque(context).takeUnretainedValue().value.store(Int(frames), ordering: .relaxed)
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(self).toOpaque())
     }
 }
 

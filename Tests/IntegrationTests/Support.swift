@@ -124,21 +124,26 @@ final class TestBroker {
 /// The real daemon binary with a config written by the test.
 final class TestDaemon {
     let dir: String
+    /// Where the store and the alert log are (`dir` unless told otherwise).
+    let dataDir: String
     let clientId: String
     let configPath: String
-    var dbPath: String { "\(dir)/muckwatch.db" }
-    var alertLogPath: String { "\(dir)/alerts.jsonl" }
+    var dbPath: String { "\(dataDir)/muckwatch.db" }
+    var alertLogPath: String { "\(dataDir)/alerts.jsonl" }
     private var child: Child?
     private var starts = 0
 
-    convenience init(dir: String, brokerURL: String, clientId: String = "muckwatchd-test", extraYAML: String = "") throws {
-        try self.init(dir: dir, clientId: clientId, broker: "url: \(brokerURL)", extraYAML: extraYAML)
+    convenience init(dir: String, brokerURL: String, clientId: String = "muckwatchd-test", dataDir: String? = nil,
+                     extraYAML: String = "") throws {
+        try self.init(dir: dir, clientId: clientId, broker: "url: \(brokerURL)", dataDir: dataDir, extraYAML: extraYAML)
     }
 
     /// `broker` holds the lines of the config's `broker:` block (unindented);
     /// the client id and a short reconnect backoff are added to them.
-    init(dir: String, clientId: String = "muckwatchd-test", broker: String, extraYAML: String = "") throws {
+    init(dir: String, clientId: String = "muckwatchd-test", broker: String, dataDir: String? = nil,
+         extraYAML: String = "") throws {
         self.dir = dir
+        self.dataDir = dataDir ?? dir
         self.clientId = clientId
         configPath = "\(dir)/muckwatch.yaml"
         let brokerBlock = (broker.split(separator: "\n").map(String.init) + [
@@ -148,9 +153,9 @@ final class TestDaemon {
             broker:
             \(brokerBlock)
             store:
-              path: \(dir)/muckwatch.db
+              path: \(self.dataDir)/muckwatch.db
             alerts:
-              log: \(dir)/alerts.jsonl
+              log: \(self.dataDir)/alerts.jsonl
             registry:
               trucks:
                 - device: T-0001
