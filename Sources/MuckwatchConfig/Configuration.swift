@@ -60,8 +60,8 @@ public struct MuckwatchConfiguration: Sendable {
     public var topics: [(kind: PayloadKind, filter: TopicFilter)] =
         TopicRoutes.defaults.routes.map { (kind: $0.kind, filter: $0.filter) }
     public var storePath = "./var/muckwatch.db"
-    /// Past this many MB the daemon's WAL is started over even under load,
-    /// holding commits back while it does; 0: only when idle (see `SQLiteStore`).
+    /// The daemon's WAL is started over between pipeline batches once past
+    /// half of this many MB, even under load; 0: the default, 64 MB (see `SQLiteStore`).
     public var storeWALLimitMB = 0
     public var alertLogPath = "./var/alerts.jsonl"
     public var timezone = "Asia/Shanghai"
