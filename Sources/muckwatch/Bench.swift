@@ -34,21 +34,17 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "One message in this many is a spill event that raises an alert (latency run).")
     var alertEvery = 50
 
-    @Option(help: "The muckwatchd binary (default: next to this muckwatch).")
-    var daemon: String?
-
-    @Flag(help: "Keep the working folder (broker, store, logs) for inspection.")
-    var keep = false
+    @OptionGroup var rigOptions: BenchRig.Options
 
     func run() async throws {
         let work = NSTemporaryDirectory() + "muckwatch-bench-\(getpid())"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        defer { if !keep { try? FileManager.default.removeItem(atPath: work) } }
+        defer { if !rigOptions.keep { try? FileManager.default.removeItem(atPath: work) } }
         let mosquittoSub = try tool("mosquitto_sub", package: "mosquitto-clients")
         // The daemon runs throughout; the peer's rounds publish the same
         // payloads under a topic prefix of the same length that the daemon
         // does not subscribe to.
-        let rig = try BenchRig(work: work, daemon: daemon)
+        let rig = try BenchRig(work: work, daemon: rigOptions.daemon)
         defer { rig.stop() }
         let (port, db, alerts, daemonLog) = (rig.port, rig.db, rig.alerts, rig.daemonLog)
         say("broker: mosquitto on 127.0.0.1:\(port); \(count) truck messages of ~\(payload(0).utf8.count) B, QoS 1")
@@ -94,7 +90,7 @@ struct Bench: AsyncParsableCommand {
         say(String(format: "latency at %d msg/s over %d s: %d alerts, publish->alert p50 %.1f ms, p99 %.1f ms, max %.1f ms  (target p99 < 50 ms)",
                    rate, seconds, latencies.count, percentile(latencies, 0.5)! * 1000, percentile(latencies, 0.99)! * 1000,
                    latencies.max()! * 1000))
-        if keep { say("kept \(work)") }
+        if rigOptions.keep { say("kept \(work)") }
     }
 
     private func payload(_ seq: Int) -> String {
@@ -154,6 +150,15 @@ struct Bench: AsyncParsableCommand {
 
 /// A loopback mosquitto and muckwatchd subscribed to it, in `work`.
 final class BenchRig {
+    /// What the benchmarks that run a daemon share on their command line.
+    struct Options: ParsableArguments {
+        @Option(help: "The muckwatchd binary (default: next to this muckwatch).")
+        var daemon: String?
+
+        @Flag(help: "Keep the working folder (broker, store, logs) for inspection.")
+        var keep = false
+    }
+
     let port: Int
     let db: String
     let alerts: String

@@ -32,11 +32,7 @@ struct BenchSoak: AsyncParsableCommand {
     @Option(help: "Seconds between samples.")
     var sampleEvery = 10.0
 
-    @Option(help: "The muckwatchd binary (default: next to this muckwatch).")
-    var daemon: String?
-
-    @Flag(help: "Keep the working folder (broker, store, logs) for inspection.")
-    var keep = false
+    @OptionGroup var rigOptions: BenchRig.Options
 
     struct Sample {
         var at: Double
@@ -51,8 +47,8 @@ struct BenchSoak: AsyncParsableCommand {
     func run() async throws {
         let work = NSTemporaryDirectory() + "muckwatch-soak-\(getpid())"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        defer { if !keep { try? FileManager.default.removeItem(atPath: work) } }
-        let rig = try BenchRig(work: work, daemon: daemon)
+        defer { if !rigOptions.keep { try? FileManager.default.removeItem(atPath: work) } }
+        let rig = try BenchRig(work: work, daemon: rigOptions.daemon)
         defer { rig.stop() }
         let store = try SQLiteStore(path: rig.db)
         var settings = MQTTSettings()
